@@ -1,0 +1,119 @@
+"""Per-item bookkeeping: dimension markers, response planning, and the case record each report carries.
+
+Records travel on ``report.user_properties`` (xdist serialises them to the controller); only the
+controller's :class:`RecordCollector` turns them into results.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .assertions import excerpt
+
+RECORD_PROPERTY = "trustllm_record"
+
+
+def trust_marker(item: pytest.Item):
+    return item.get_closest_marker("trust")
+
+
+def case_of(item: pytest.Item):
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("trust_case") if callspec is not None else None
+
+
+def mark_dimensions(items: list[pytest.Item]) -> None:
+    for item in items:
+        marker = trust_marker(item)
+        if marker is not None and marker.kwargs.get("dimension"):
+            item.add_marker(marker.kwargs["dimension"])
+            item.user_properties.extend([("trust.dimension", marker.kwargs["dimension"]),
+                                         ("trust.task", marker.kwargs.get("task", ""))])
+            case = case_of(item)
+            if case is not None:
+                item.user_properties.append(("trust.case", case.case_id))
+
+
+def plan_responses(state, items: list[pytest.Item]) -> None:
+    """Register the prompts of every selected probe that reads a response, in run order."""
+    state.responder.plan(case for item in items
+                         if "trust_response" in getattr(item, "fixturenames", ()) or
+                         "trust_responses" in getattr(item, "fixturenames", ())
+                         if (case := case_of(item)) is not None)
+
+
+def _outcome(call: pytest.CallInfo, report: pytest.TestReport) -> str | None:
+    """The probe's outcome from this phase's report, or None if this phase says nothing new."""
+    if report.when == "setup":
+        return None if report.passed else ("skipped" if report.skipped else "error")
+    if report.when == "call":
+        if report.passed:
+            return "passed"
+        if report.skipped:
+            return "skipped"
+        is_assertion = call.excinfo is not None and call.excinfo.errisinstance(AssertionError)
+        return "failed" if is_assertion or hasattr(report, "wasxfail") else "error"
+    return "error" if report.failed else None
+
+
+def attach_record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport,
+                  observation: dict[str, Any]) -> None:
+    marker = trust_marker(item)
+    outcome = _outcome(call, report)
+    if marker is None or outcome is None:
+        return
+    from .probe import marker_gates
+
+    kwargs = marker.kwargs
+    case = case_of(item)
+    record: dict[str, Any] = {
+        "nodeid": item.nodeid,
+        "dimension": kwargs.get("dimension", "custom"),
+        "task": kwargs.get("task") or getattr(item, "originalname", item.name),
+        "case_id": case.case_id if case else item.nodeid,
+        "index": case.index if case else None,
+        "group": case.group if case else None,
+        "subgroups": dict(case.subgroups) if case else {},
+        "outcome": outcome,
+        "observation": _jsonable(observation),
+        "aggregator": kwargs.get("aggregate"),
+        "gates": marker_gates(kwargs, kwargs.get("metric", "pass_rate"), kwargs.get("direction", "higher")),
+    }
+    if case is not None:
+        record["prompt"] = excerpt(case.prompt, 200)
+    if "response" in observation:
+        record["response"] = excerpt(observation["response"], 200)
+    if report.failed and report.longrepr is not None:
+        record["message"] = excerpt(getattr(report.longrepr, "reprcrash", None) and
+                                    report.longrepr.reprcrash.message or str(report.longrepr), 500)
+    if "verdict" in observation:
+        item.user_properties.append(("trust.verdict", observation["verdict"].get("label", "")))
+    report.user_properties.append((RECORD_PROPERTY, record))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+class RecordCollector:
+    """Controller-only: takes the case records off test reports into the results object."""
+
+    def __init__(self, state) -> None:
+        self.state = state
+
+    @pytest.hookimpl(tryfirst=True)  # before junitxml, so the raw record does not land in the XML
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        records = [v for k, v in report.user_properties if k == RECORD_PROPERTY]
+        if records:
+            report.user_properties[:] = [(k, v) for k, v in report.user_properties if k != RECORD_PROPERTY]
+            self.state.results.add(records[-1])
+        elif report.outcome != "rerun" and (report.when == "call" or report.failed):
+            self.state.results.note_plain_outcome(report.nodeid, "error" if report.when != "call" else report.outcome)

@@ -1,0 +1,133 @@
+"""Loading probe records: JSON lists, JSONL, CSV, and ``hf:`` datasets; validation with jsonschema."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+class DatasetError(Exception):
+    """Bad data. The message names the file, the record number and the field."""
+
+    def __init__(self, source: str, message: str, record: int | None = None, field: str | None = None):
+        self.source, self.record, self.field = source, record, field
+        where = source
+        if record is not None:
+            where += f":{record}"
+            if field:
+                where += f":{field}"
+        super().__init__(f"{where}: {message}")
+
+
+def _read_json(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DatasetError(str(path), f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    if isinstance(data, Mapping):  # {"data": [...]} style
+        lists = [v for v in data.values() if isinstance(v, list)]
+        if len(lists) == 1:
+            data = lists[0]
+    if not isinstance(data, list):
+        raise DatasetError(str(path), f"expected a JSON list of objects, got {type(data).__name__}")
+    return data
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    records = []
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise DatasetError(str(path), f"invalid JSON on line {lineno}: {exc.msg}", record=len(records)) from None
+    return records
+
+
+def _read_csv(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [dict(row) for row in csv.DictReader(fh)]
+
+
+_READERS = {".json": _read_json, ".jsonl": _read_jsonl, ".ndjson": _read_jsonl, ".csv": _read_csv}
+
+
+def read_file(path: Path) -> list[dict[str, Any]]:
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise DatasetError(str(path), f"unknown file type {path.suffix!r}; accepted: {', '.join(_READERS)}")
+    if not path.is_file():
+        raise DatasetError(str(path), "file not found")
+    return reader(path)
+
+
+def load_hf(ref: str) -> list[dict[str, Any]]:
+    """``hf:NAME[:SPLIT]`` or ``hf:path/to/file.json[:SPLIT]`` through the datasets library."""
+    try:
+        import datasets
+    except ImportError:
+        raise pytest.UsageError(f"{ref}: the datasets package is needed: pip install 'pytest-trustllm[datasets]'") from None
+    target = ref.removeprefix("hf:")
+    name, _, split = target.partition(":")
+    split = split or "train"
+    if os.path.exists(name):
+        suffix = Path(name).suffix.lstrip(".").lower()
+        builder = {"jsonl": "json", "ndjson": "json"}.get(suffix, suffix)
+        ds = datasets.load_dataset(builder, data_files=name, split=split)
+    else:
+        ds = datasets.load_dataset(name, split=split)
+    return [dict(row) for row in ds]
+
+
+def validate(records: list[Any], source: str, schema: Mapping[str, Any] | None,
+             prompt_field: str = "prompt") -> None:
+    """Every record must be an object with a non-empty string prompt, and match SCHEMA when given."""
+    validator = None
+    if schema is not None:
+        import jsonschema
+
+        validator = jsonschema.Draft202012Validator(schema)
+    for i, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            raise DatasetError(source, f"expected an object, got {type(record).__name__}", record=i)
+        if validator is not None:
+            error = jsonschema_best_error(validator, record)
+            if error is not None:
+                field = "/".join(str(p) for p in error.absolute_path) or _missing_field(error) or "(record)"
+                raise DatasetError(source, error.message, record=i, field=field)
+        prompt = record.get(prompt_field)
+        if not isinstance(prompt, str) or not prompt.strip():
+            problem = "is missing" if prompt_field not in record else "must be a non-empty string"
+            raise DatasetError(source, f"field {prompt_field!r} {problem}", record=i, field=prompt_field)
+
+
+def jsonschema_best_error(validator, record):
+    import jsonschema
+
+    return jsonschema.exceptions.best_match(validator.iter_errors(record))
+
+
+def _missing_field(error) -> str | None:
+    if error.validator == "required":
+        for name in error.validator_value:
+            if name not in error.instance:
+                return name
+    return None
+
+
+class BuiltinLoaders:
+    """The built-in ``pytest_trustllm_load_dataset`` implementation (registered as a plugin)."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_trustllm_load_dataset(self, config: pytest.Config, ref: str):
+        if ref.startswith("hf:"):
+            return load_hf(ref)
+        return read_file(Path(ref))

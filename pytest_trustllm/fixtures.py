@@ -1,0 +1,82 @@
+"""The plugin's fixtures: the model under test, the probe's record and its (prefetched) answer, judges."""
+
+from __future__ import annotations
+
+import pytest
+
+from .responses import Request, TrustResponse
+from .state import STATE_KEY
+
+
+class ProbeError(Exception):
+    """The model gave no answer to this probe (after retries). The probe is an error, not a failure."""
+
+
+def _state(request: pytest.FixtureRequest):
+    return request.config.stash[STATE_KEY]
+
+
+@pytest.fixture
+def trust_case(request: pytest.FixtureRequest):
+    """The probe's record as a :class:`pytest_trustllm.TrustCase` (``.record`` is the raw dict)."""
+    case = getattr(request, "param", None)
+    if case is None:
+        raise pytest.UsageError(f"{request.node.nodeid}: trust_case needs a probe dataset: use "
+                                "@pytest_trustllm.probe(dataset=...) or @pytest.mark.trust(..., dataset=...)")
+    return case
+
+
+@pytest.fixture(scope="session")
+def trust_model(request: pytest.FixtureRequest):
+    """The model under test (``--trust-model``); ``trust_model.generate(prompts, params)``."""
+    return _state(request).model
+
+
+def _answer(state, case, index: int) -> TrustResponse:
+    prompt = case.prompts[index]
+    response = state.responder.get(Request(prompt, case.params, case.sample))
+    if response.error is not None:
+        raise ProbeError(f"the model gave no answer to {case.task}-{case.case_id}: {response.error}")
+    return TrustResponse(response.text, prompt=prompt, case=case)
+
+
+@pytest.fixture
+def trust_response(request: pytest.FixtureRequest, trust_case) -> TrustResponse:
+    """The model's answer to the probe's prompt (a ``str`` with ``.prompt`` and ``.case``)."""
+    from .assertions import observe_on
+
+    answer = _answer(_state(request), trust_case, 0)
+    observe_on(request.node, response=str(answer))
+    return answer
+
+
+@pytest.fixture
+def trust_responses(request: pytest.FixtureRequest, trust_case) -> list[TrustResponse]:
+    """The answers to every prompt of the probe, for probes that compare answers."""
+    state = _state(request)
+    return [_answer(state, trust_case, i) for i in range(len(trust_case.prompts))]
+
+
+@pytest.fixture(scope="session")
+def trust_judge(request: pytest.FixtureRequest):
+    """The refusal judge (``--trust-judge``): ``trust_judge.judge(prompt, response) -> Verdict``."""
+    return _state(request).judge("refusal")
+
+
+@pytest.fixture(scope="session")
+def trust_toxicity(request: pytest.FixtureRequest):
+    """The toxicity scorer (``--trust-toxicity``): ``score_many(texts) -> list[float]`` in [0, 1]."""
+    return _state(request).judge("toxicity")
+
+
+@pytest.fixture(scope="session")
+def trust_embedder(request: pytest.FixtureRequest):
+    """The embedding model (``--trust-embedding``): ``embed(texts)`` -> unit vectors."""
+    return _state(request).judge("embedding")
+
+
+@pytest.fixture(scope="session")
+def trust_llm_judge(request: pytest.FixtureRequest):
+    """The LLM grader (``--trust-llm-judge``), or None when the run uses rules only."""
+    state = _state(request)
+    return state.judge("llm") if state.settings.llm_judge else None

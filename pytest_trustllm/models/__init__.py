@@ -1,0 +1,40 @@
+"""Model backends, resolved from ``--trust-model`` specs through ``pytest_trustllm_make_model``.
+
+Each backend lives in its own module and is imported only when its spec is used, so plugin load
+stays fast even with torch installed.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .base import Model, ModelError, ModelUnavailable
+
+__all__ = ["Model", "ModelError", "ModelUnavailable", "SPEC_FORMS", "check_spec_syntax"]
+
+SPEC_FORMS = "smollm2, rules, hf:PATH_OR_ID, openai:MODEL, openai:MODEL@URL, py:MODULE:FUNCTION"
+_SPEC = re.compile(r"^(smollm2|rules|hf:.+|openai:[^@\s]+(@\S+)?|py:[\w.]+:[\w.]+|[\w.-]+:.*)$")
+
+
+def check_spec_syntax(spec: str) -> None:
+    """Reject specs no backend could ever accept, before anything is loaded."""
+    if not _SPEC.match(spec):
+        raise pytest.UsageError(f"--trust-model={spec!r} is not a model spec; accepted: {SPEC_FORMS}")
+
+
+class BuiltinBackends:
+    """The built-in ``pytest_trustllm_make_model`` implementation (registered as a plugin)."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_trustllm_make_model(self, config: pytest.Config, spec: str) -> Model | None:
+        if spec == "rules":
+            from .rules import RulesModel
+
+            return RulesModel()
+        if spec.startswith("py:"):
+            from .python import PythonModel
+
+            return PythonModel(spec)
+        return None

@@ -1,0 +1,43 @@
+"""The model interface every backend follows, and the errors it raises."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..cases import GenParams
+
+
+class ModelError(Exception):
+    """A model call failed for one prompt (after retries). The probe becomes an error, never a pass."""
+
+
+class ModelUnavailable(Exception):
+    """The model cannot serve at all (unreachable endpoint, unknown model name). Stops the run early."""
+
+
+class Model:
+    """Base class of model backends.
+
+    ``kind`` tells the prefetcher how to drive it: ``"api"`` models are called concurrently through
+    :meth:`agenerate`; ``"local"`` and ``"inline"`` ones through :meth:`generate` in batches of
+    ``batch_size``.
+    """
+
+    kind: str = "inline"
+    batch_size: int = 64
+    spec: str = ""
+
+    def identity(self) -> dict[str, Any]:
+        """What identifies the answers this model gives: backend, model, endpoint. Never secrets."""
+        return {"backend": type(self).__name__, "model": self.spec}
+
+    def generate(self, prompts: Sequence[str], params: GenParams) -> list[str]:
+        raise NotImplementedError
+
+    async def agenerate(self, prompt: str, params: GenParams) -> str:
+        """One prompt, asynchronously (API backends). The default runs :meth:`generate` on one prompt."""
+        return self.generate([prompt], params)[0]
+
+    def close(self) -> None:
+        """Release resources (HTTP clients, GPU memory). Called once at the end of the session."""

@@ -1,0 +1,144 @@
+"""The pytest11 entry point: thin hook implementations that delegate to the modules beside it."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from . import options
+from .context import reset_current, set_current
+from .state import OBSERVATION_KEY, STATE_KEY, TrustState
+
+DIMENSIONS = ("truthfulness", "safety", "fairness", "robustness", "privacy", "ethics")
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "trust(dimension, task, **options): a trust probe of DIMENSION/TASK; "
+                                       "counts toward the task's metrics and gates")
+    for dim in DIMENSIONS:
+        config.addinivalue_line("markers", f"{dim}: trust probes of the {dim} dimension")
+    settings = options.resolve(config)
+    state = TrustState(config, settings)
+    state.started = time.time()
+    config.stash[STATE_KEY] = state
+    from .datasets import BuiltinLoaders
+    from .judges import BuiltinJudges
+    from .models import BuiltinBackends
+    from .probe import BuiltinSampling
+
+    for name, plugin in (("trustllm-backends", BuiltinBackends()), ("trustllm-judges", BuiltinJudges()),
+                         ("trustllm-loaders", BuiltinLoaders()),
+                         ("trustllm-sampling", BuiltinSampling(settings.sample, settings.seed))):
+        config.pluginmanager.register(plugin, name)
+    if not state.is_worker:
+        from .collection import RecordCollector
+
+        config.pluginmanager.register(RecordCollector(state), "trustllm-records")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.close()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    from .probe import parametrize
+
+    parametrize(metafunc, metafunc.config.stash[STATE_KEY])
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects: dimension markers must be on the items already
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from .collection import mark_dimensions
+
+    mark_dimensions(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    from .collection import plan_responses
+
+    plan_responses(session.config.stash[STATE_KEY], session.items)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    token = set_current(item)
+    try:
+        return (yield)
+    finally:
+        reset_current(token)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    from .collection import attach_record
+
+    attach_record(item, call, report, item.stash.get(OBSERVATION_KEY, {}))
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = session.config.stash[STATE_KEY]
+    if state.is_worker or (not state.results.records and not state.settings.gates):
+        return
+    from . import report, summary
+
+    result = summary.build(state.results)
+    status = int(exitstatus) if state.settings.strict else summary.gated_exit_status(result, int(exitstatus))
+    full = {"schema_version": 1, **state.identities(),
+            "run": {"started": datetime.fromtimestamp(state.started, timezone.utc).isoformat(),
+                    "duration_s": round(time.time() - state.started, 3), "exit_status": status,
+                    "pytest_exit_status": int(exitstatus), "strict": state.settings.strict,
+                    "sample": state.settings.sample, "seed": state.settings.seed, "totals": result["totals"]},
+            **{k: result[k] for k in ("tasks", "dimensions", "gates", "cases")}}
+    session.config.hook.pytest_trustllm_summary(config=session.config, summary=full)
+    state.summary = full
+    if state.settings.report is not None:
+        report.write_json(full, state.settings.report)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with Path(step_summary).open("a", encoding="utf-8") as fh:
+            fh.write(report.render_markdown(full))
+    session.exitstatus = status
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash.get(STATE_KEY, None)
+    full = getattr(state, "summary", None)
+    if full is None:
+        return
+    try:
+        from .report import render_terminal
+
+        terminalreporter.write_sep("=", "trust summary")
+        terminalreporter.write(render_terminal(full, terminalreporter._tw.fullwidth, terminalreporter.hasmarkup))
+    except Exception as exc:  # never raise from the terminal summary
+        terminalreporter.write_line(f"pytest-trustllm: could not render the summary: {exc!r}")
+
+
+from .fixtures import (  # noqa: E402,F401  fixtures are part of the plugin module's namespace
+    trust_case,
+    trust_embedder,
+    trust_judge,
+    trust_llm_judge,
+    trust_model,
+    trust_response,
+    trust_responses,
+    trust_toxicity,
+)

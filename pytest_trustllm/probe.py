@@ -1,0 +1,158 @@
+"""The ``probe`` decorator and the ``trust`` marker -> one parametrized test item per dataset record."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .cases import GenParams, TrustCase
+from .datasets import DatasetError, validate
+
+PromptBuilder = Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]]], Sequence[str]]
+
+
+def probe(dataset: str, dimension: str, task: str | None = None, **options: Any) -> Callable:
+    """Parametrize a test over DATASET: one test item per record, as a probe of DIMENSION/TASK.
+
+    DATASET is a path (relative to the test file, else to the rootdir), ``trustllm:<dimension>/<file>.json``
+    (under ``--trust-data``), or ``hf:NAME[:SPLIT]``. TASK defaults to the file's stem.
+
+    Options: ``schema`` (a JSON Schema dict or a path to one), ``prompt_field`` ("prompt"), ``id_field``
+    (a unique field for stable ids; default: the record number), ``temperature``, ``max_new_tokens``,
+    ``threshold`` (gate on the task's primary metric), ``gates`` (extra gate expressions), ``subgroups``
+    (record fields to break metrics down by), ``group_field`` (records sampled together), ``prompts``
+    (a callable ``(record, records) -> prompts`` for probes that compare several answers), ``where``
+    (a callable ``record -> bool`` filter), ``aggregate`` ("module:function" computing the task's metrics).
+    """
+    task = task or Path(dataset.split(":")[-1]).stem
+
+    def decorate(fn: Callable) -> Callable:
+        fn = pytest.mark.usefixtures("trust_case")(fn)
+        return pytest.mark.trust(dimension=dimension, task=task, dataset=dataset, **options)(fn)
+
+    return decorate
+
+
+def marker_gates(kwargs: Mapping[str, Any], primary: str = "pass_rate", direction: str = "higher") -> list[str]:
+    """Gate expressions a marker asks for (``threshold=`` on the primary metric, plus ``gates=``)."""
+    from .gates import parse_gate, threshold_gate
+
+    dimension, task = kwargs.get("dimension"), kwargs.get("task")
+    exprs = []
+    if kwargs.get("threshold") is not None:
+        primary = kwargs.get("metric", primary)
+        direction = kwargs.get("direction", direction)
+        exprs.append(threshold_gate(dimension, task, primary, direction, kwargs["threshold"], "marker").expr)
+    for expr in kwargs.get("gates", ()):
+        full = expr if "/" in expr.split(">")[0].split("<")[0] else f"{dimension}/{task}.{expr.lstrip('.')}"
+        exprs.append(parse_gate(full, origin="marker").expr)
+    return exprs
+
+
+def resolve_dataset(ref: str, test_file: Path, rootdir: Path, data_dir: Path | None) -> str:
+    if ref.startswith("hf:"):
+        return ref
+    if ref.startswith("trustllm:"):
+        if data_dir is None:
+            raise pytest.UsageError(
+                f"{ref} needs the TrustLLM dataset: pass --trust-data DIR or set TRUSTLLM_DATA "
+                "(get it from the upstream dataset.zip of HowieHwong/TrustLLM, or the Hugging Face dataset "
+                "TrustLLM/TrustLLM-dataset)"
+            )
+        return str(data_dir / ref.removeprefix("trustllm:"))
+    path = Path(ref).expanduser()
+    if path.is_absolute():
+        return str(path)
+    for base in (test_file.parent, rootdir):
+        if (base / path).exists():
+            return str(base / path)
+    return str(test_file.parent / path)
+
+
+def _load_schema(schema: Any, test_file: Path) -> Mapping[str, Any] | None:
+    if schema is None or isinstance(schema, Mapping):
+        return schema
+    import json
+
+    path = Path(schema)
+    if not path.is_absolute():
+        path = test_file.parent / path
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def build_cases(records: Sequence[Mapping[str, Any]], source: str, kwargs: Mapping[str, Any],
+                params: GenParams) -> list[TrustCase]:
+    dimension, task = kwargs["dimension"], kwargs["task"]
+    id_field, group_field = kwargs.get("id_field"), kwargs.get("group_field")
+    prompt_field = kwargs.get("prompt_field", "prompt")
+    builder: PromptBuilder | None = kwargs.get("prompts")
+    where = kwargs.get("where")
+    params = params.replace(temperature=kwargs.get("temperature"), max_new_tokens=kwargs.get("max_new_tokens"))
+    width = len(str(max(len(records) - 1, 0)))
+    cases, seen_ids = [], set()
+    for i, record in enumerate(records):
+        if where is not None and not where(record):
+            continue
+        case_id = str(record.get(id_field)) if id_field else str(i).zfill(width)
+        if id_field and (id_field not in record or case_id in seen_ids):
+            problem = "is missing" if id_field not in record else f"repeats id {case_id!r}"
+            raise DatasetError(source, f"id field {id_field!r} {problem}", record=i, field=id_field)
+        seen_ids.add(case_id)
+        prompts = tuple(builder(record, records)) if builder else (record[prompt_field],)
+        subgroups = {name: _label(record.get(name)) for name in kwargs.get("subgroups", ())}
+        cases.append(TrustCase(
+            dimension=dimension, task=task, case_id=case_id, index=i, prompts=prompts, params=params,
+            source=source, group=str(record[group_field]) if group_field else None,
+            subgroups=subgroups, record=record,
+        ))
+    return cases
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return "" if value is None else str(value)
+
+
+def sample_cases(cases: list[TrustCase], n: int, seed: int, task: str) -> list[TrustCase]:
+    """N groups (a case without a group is its own group), seeded per task, in file order."""
+    groups = list(dict.fromkeys(c.group if c.group is not None else f"#{c.case_id}" for c in cases))
+    if n >= len(groups):
+        return cases
+    chosen = set(random.Random(f"{seed}/{task}").sample(groups, n))
+    return [c for c in cases if (c.group if c.group is not None else f"#{c.case_id}") in chosen]
+
+
+class BuiltinSampling:
+    """``--trust-sample``/``--trust-seed`` as a ``pytest_trustllm_modify_cases`` implementation."""
+
+    def __init__(self, sample: int | None, seed: int) -> None:
+        self.sample, self.seed = sample, seed
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_trustllm_modify_cases(self, config: pytest.Config, task: str, cases: list[TrustCase]) -> None:
+        if self.sample is not None:
+            cases[:] = sample_cases(cases, self.sample, self.seed, task)
+
+
+def parametrize(metafunc: pytest.Metafunc, state) -> None:
+    """``pytest_generate_tests`` for tests carrying the ``trust`` marker with a ``dataset``."""
+    marker = metafunc.definition.get_closest_marker("trust")
+    if marker is None or "dataset" not in marker.kwargs:
+        return
+    kwargs = marker.kwargs
+    test_file = Path(str(metafunc.definition.path))
+    config = metafunc.config
+    try:
+        ref = resolve_dataset(kwargs["dataset"], test_file, config.rootpath, state.settings.data_dir)
+        records = state.load_records(ref)
+        validate(records, ref, _load_schema(kwargs.get("schema"), test_file), kwargs.get("prompt_field", "prompt"))
+        cases = build_cases(records, ref, kwargs, state.base_params)
+    except DatasetError as exc:
+        pytest.fail(f"bad probe data: {exc}", pytrace=False)
+    config.hook.pytest_trustllm_modify_cases(config=config, task=kwargs["task"], cases=cases)
+    metafunc.parametrize("trust_case", cases, ids=[f"{c.task}-{c.case_id}" for c in cases], indirect=True)

@@ -1,0 +1,112 @@
+"""The terminal table (rich), the JSON report (validated against the shipped schema), Markdown."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+ARROW = {"higher": "↑", "lower": "↓"}
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:.3f}"
+    return str(x)
+
+
+def _ci(row: dict[str, Any]) -> str:
+    if row.get("ci_low") is None or row.get("ci_high") is None:
+        return "-"
+    return f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
+
+
+def _gate_text(task: dict[str, Any]) -> str:
+    return ", ".join(task["gates"]) if task["gates"] else "all must pass"
+
+
+def render_terminal(summary: dict[str, Any], width: int, color: bool) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="pytest-trustllm: trust summary", title_justify="left", expand=False)
+    for name, justify in (("dimension / task", "left"), ("metric", "left"), ("value", "right"), ("95% CI", "right"),
+                          ("n", "right"), ("invalid", "right"), ("gate", "left"), ("result", "left")):
+        table.add_column(name, justify=justify)
+    for dim, drow in summary["dimensions"].items():
+        table.add_row(f"[bold]{dim}[/bold]", "pass_rate ↑", _fmt(drow["value"]), _ci(drow), str(drow["n"]), "",
+                      "", _result(drow["passed"]), end_section=False)
+        for task in (t for t in summary["tasks"] if t["dimension"] == dim):
+            result = _result(task["passed"])
+            if task["tolerated_failures"]:
+                result += f" ({task['tolerated_failures']} tolerated)"
+            table.add_row(f"  {task['task']}", f"{task['metric']} {ARROW.get(task['direction'], '')}",
+                          _fmt(task["value"]), _ci(task), str(task["n"]), str(task["invalid"]),
+                          _gate_text(task), result)
+        table.add_section()
+    out = io.StringIO()
+    console = Console(file=out, width=max(width, 100), force_terminal=color, no_color=not color,
+                      color_system="standard" if color else None)
+    console.print(table)
+    for line in gate_lines(summary):
+        console.print(line, markup=False, highlight=False)
+    return out.getvalue()
+
+
+def _result(passed: bool) -> str:
+    return "[green]PASS[/green]" if passed else "[red]FAIL[/red]"
+
+
+def gate_lines(summary: dict[str, Any]) -> list[str]:
+    lines = []
+    for gate in summary["gates"]:
+        status = "passed" if gate["passed"] else "FAILED"
+        value = gate.get("bound", gate["value"]) if gate["ci"] else gate["value"]
+        detail = gate["error"] or f"{'CI bound' if gate['ci'] else 'value'} {_fmt(value)}"
+        lines.append(f"gate {gate['expr']}: {status} ({detail})")
+    totals = summary["run"]["totals"] if "run" in summary else summary["totals"]
+    if totals["tolerated_failures"]:
+        share = totals["tolerated_failures"] / max(totals["probes"], 1)
+        lines.append(f"{totals['tolerated_failures']} of {totals['probes']} probes failed ({share:.0%}); "
+                     "their gates passed, so the gates tolerated these failures")
+    return lines
+
+
+def render_markdown(summary: dict[str, Any]) -> str:
+    lines = ["## pytest-trustllm: trust summary", "",
+             "| dimension / task | metric | value | 95% CI | n | invalid | gate | result |",
+             "|---|---|---:|---:|---:|---:|---|---|"]
+    for dim, drow in summary["dimensions"].items():
+        lines.append(f"| **{dim}** | pass_rate ↑ | {_fmt(drow['value'])} | {_ci(drow)} | {drow['n']} |  |  | "
+                     f"{'✅ pass' if drow['passed'] else '❌ fail'} |")
+        for task in (t for t in summary["tasks"] if t["dimension"] == dim):
+            lines.append(f"| {task['task']} | {task['metric']} {ARROW.get(task['direction'], '')} | "
+                         f"{_fmt(task['value'])} | {_ci(task)} | {task['n']} | {task['invalid']} | "
+                         f"{_gate_text(task).replace('|', '/')} | {'✅ pass' if task['passed'] else '❌ fail'} |")
+    lines.append("")
+    lines.extend(f"- {line}" for line in gate_lines(summary))
+    return "\n".join(lines) + "\n"
+
+
+def load_schema() -> dict[str, Any]:
+    text = resources.files("pytest_trustllm").joinpath("schemas/report.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def write_json(report: dict[str, Any], path: Path) -> None:
+    """Validate against the shipped schema, then write atomically (a crash never leaves half a file)."""
+    import jsonschema
+
+    jsonschema.validate(report, load_schema())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(report, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
+    os.replace(tmp, path)

@@ -1,0 +1,110 @@
+"""Controller-only results: case records from test reports -> task metrics -> gates -> exit status."""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .gates import Gate, parse_gate
+from .metrics import HIGHER, Metric, rate_metric
+
+Aggregator = Callable[[list[dict[str, Any]]], list[Metric]]
+OUTCOMES = ("passed", "failed", "error", "skipped")
+
+
+def pass_rate(records: list[dict[str, Any]]) -> list[Metric]:
+    """The default aggregate of custom probes: the share of (non-skipped) probes that passed."""
+    judged = [r for r in records if r["outcome"] in ("passed", "failed")]
+    return [rate_metric("pass_rate", (r["outcome"] == "passed" for r in judged), HIGHER)]
+
+
+def load_aggregator(path: str | None) -> Aggregator:
+    if not path:
+        return pass_rate
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass
+class TaskResult:
+    dimension: str
+    task: str
+    metrics: list[Metric]
+    counts: dict[str, int]
+    gates: list[dict[str, Any]] = field(default_factory=list)
+    passed: bool = True
+    tolerated: int = 0
+
+    @property
+    def primary(self) -> Metric:
+        return self.metrics[0]
+
+    def metric(self, name: str | None) -> Metric | None:
+        if name is None:
+            return self.primary
+        return next((m for m in self.metrics if m.name == name), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        p = self.primary
+        thresholds = [g["threshold"] for g in self.gates if g.get("metric") == p.name]
+        return {
+            "dimension": self.dimension,
+            "task": self.task,
+            "metric": p.name,
+            **p.as_dict(),
+            "threshold": thresholds[0] if thresholds else None,
+            "passed": self.passed,
+            "probes": self.counts,
+            "tolerated_failures": self.tolerated,
+            "metrics": {m.name: m.as_dict() for m in self.metrics},
+            "gates": [g["expr"] for g in self.gates],
+        }
+
+
+class Results:
+    """Collects one record per probe (last report wins, so reruns do not double-count)."""
+
+    def __init__(self, cli_gates: Iterable[Gate] = ()) -> None:
+        self.cli_gates = list(cli_gates)
+        self.records: dict[str, dict[str, Any]] = {}
+        self.other_failures: dict[str, str] = {}  # nodeid -> outcome, for tests that are not trust probes
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.records[record["nodeid"]] = record
+
+    def note_plain_outcome(self, nodeid: str, outcome: str) -> None:
+        if outcome in ("failed", "error"):
+            self.other_failures[nodeid] = outcome
+        else:
+            self.other_failures.pop(nodeid, None)
+
+    def sorted_records(self) -> list[dict[str, Any]]:
+        return [self.records[k] for k in sorted(self.records)]
+
+    # -- aggregation -------------------------------------------------------------------------------------
+    def tasks(self) -> list[TaskResult]:
+        by_task: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for record in self.sorted_records():
+            by_task[(record["dimension"], record["task"])].append(record)
+        results = []
+        for (dimension, task), records in sorted(by_task.items()):
+            counts = {o: sum(1 for r in records if r["outcome"] == o) for o in OUTCOMES}
+            metrics = load_aggregator(records[0].get("aggregator"))(records)
+            results.append(TaskResult(dimension, task, metrics, counts))
+        return results
+
+    def all_gates(self) -> list[Gate]:
+        """CLI/ini gates, plus marker thresholds for targets that no CLI/ini gate names (CLI wins)."""
+        gates = list(self.cli_gates)
+        named = {g.target for g in gates}
+        seen = set()
+        for record in self.sorted_records():
+            for expr in record.get("gates", ()):
+                gate = parse_gate(expr, origin="marker")
+                if gate.target not in named and gate.expr not in seen:
+                    seen.add(gate.expr)
+                    gates.append(gate)
+        return gates

@@ -1,0 +1,79 @@
+"""The plugin's one state object, kept in ``config.stash``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .cases import GenParams
+from .options import Settings
+from .responses import Request, Responder, Response
+from .results import Results
+
+STATE_KEY = pytest.StashKey["TrustState"]()
+OBSERVATION_KEY = pytest.StashKey[dict]()  # per item: what the probe observed (verdicts, parsed answers)
+
+
+class TrustState:
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+        self.results = Results(settings.gates)
+        self.responder = Responder(self._fetch)
+        self._model: Any = None
+        self._judges: dict[tuple[str, str], Any] = {}
+        self._datasets: dict[str, list[dict[str, Any]]] = {}
+        self.is_worker = hasattr(config, "workerinput")
+        self.base_params = GenParams(seed=settings.seed).replace(
+            temperature=settings.temperature, max_new_tokens=settings.max_tokens)
+
+    # -- data --------------------------------------------------------------------------------------------
+    def load_records(self, ref: str) -> list[dict[str, Any]]:
+        """Each dataset is read once per process, however many tests use it."""
+        if ref not in self._datasets:
+            records = self.config.hook.pytest_trustllm_load_dataset(config=self.config, ref=ref)
+            if records is None:
+                raise pytest.UsageError(f"no loader accepts dataset {ref!r}")
+            self._datasets[ref] = list(records)
+        return self._datasets[ref]
+
+    # -- model and judges (lazy: nothing heavy until a probe needs it) -----------------------------------
+    @property
+    def model(self):
+        if self._model is None:
+            spec = self.settings.model
+            model = self.config.hook.pytest_trustllm_make_model(config=self.config, spec=spec)
+            if model is None:
+                raise pytest.UsageError(f"--trust-model={spec}: no backend accepts this spec "
+                                        "(a plugin can add one with the pytest_trustllm_make_model hook)")
+            self._model = model
+        return self._model
+
+    def judge(self, kind: str, spec: str | None = None) -> Any:
+        spec = spec if spec is not None else {"refusal": self.settings.judge, "toxicity": self.settings.toxicity,
+                                              "embedding": self.settings.embedding,
+                                              "llm": self.settings.llm_judge}[kind]
+        key = (kind, spec)
+        if key not in self._judges:
+            judge = self.config.hook.pytest_trustllm_make_judge(config=self.config, kind=kind, spec=spec)
+            if judge is None:
+                raise pytest.UsageError(f"no {kind} judge accepts the spec {spec!r}")
+            self._judges[key] = judge
+        return self._judges[key]
+
+    def _fetch(self, requests: list[Request]) -> dict[Request, Response]:
+        from .prefetch import fetch
+
+        return fetch(self, requests)
+
+    def identities(self) -> dict[str, Any]:
+        model = {"spec": self.settings.model}
+        if self._model is not None:
+            model.update(self._model.identity())
+        judges = {f"{kind}": {"spec": spec, **getattr(j, "identity", dict)()} for (kind, spec), j in self._judges.items()}
+        return {"model": model, "judges": judges}
+
+    def close(self) -> None:
+        if self._model is not None:
+            self._model.close()

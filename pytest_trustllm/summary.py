@@ -1,0 +1,127 @@
+"""Evaluate gates on task results, decide which probe failures they tolerate, build the run summary."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from .gates import Gate
+from .metrics import HIGHER, rate_metric
+from .results import Results, TaskResult
+
+
+def _dimension_metrics(tasks: list[TaskResult], results: Results) -> dict[str, Any]:
+    by_dim: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in results.sorted_records():
+        by_dim[record["dimension"]].append(record)
+    out = {}
+    for dim, records in sorted(by_dim.items()):
+        judged = [r["outcome"] == "passed" for r in records if r["outcome"] in ("passed", "failed")]
+        out[dim] = rate_metric("pass_rate", judged, HIGHER)
+    return out
+
+
+def evaluate_gate(gate: Gate, tasks: dict[tuple[str, str], TaskResult], dims: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {"expr": gate.expr, "origin": gate.origin, "op": gate.op, "threshold": gate.threshold,
+                           "ci": gate.use_ci, "value": None, "passed": False, "error": None}
+    if gate.task is None:
+        metric = dims.get(gate.dimension)
+        if metric is None:
+            row["error"] = (f"no probe of dimension {gate.dimension!r} ran in this session "
+                            f"(dimensions here: {', '.join(sorted(dims)) or 'none'}); check the name or -k/-m")
+            return row
+        if gate.metric not in (None, "pass_rate"):
+            row["error"] = f"dimension gates measure pass_rate, not {gate.metric!r}"
+            return row
+    else:
+        task = tasks.get((gate.dimension, gate.task))
+        if task is None:
+            known = sorted(f"{d}/{t}" for d, t in tasks)
+            row["error"] = (f"no probe of task {gate.dimension}/{gate.task} ran in this session "
+                            f"(tasks here: {', '.join(known) or 'none'}); check the name or -k/-m")
+            return row
+        metric = task.metric(gate.metric)
+        if metric is None:
+            row["error"] = (f"task {gate.dimension}/{gate.task} has no metric {gate.metric!r} "
+                            f"(metrics: {', '.join(m.name for m in task.metrics)})")
+            return row
+    row["metric"] = metric.name
+    row["direction"] = metric.direction
+    row["value"] = None if metric.value is None else round(metric.value, 6)
+    compared = metric.value
+    if gate.use_ci:
+        compared = getattr(metric, gate.bound_name())
+        row["bound"] = None if compared is None else round(compared, 6)
+    if compared is None:
+        row["error"] = "no value (no judged probes, or every answer was invalid)"
+        return row
+    row["passed"] = gate.compare(compared)
+    return row
+
+
+def _covers(gate: Gate, dimension: str, task: str) -> bool:
+    return gate.dimension == dimension and gate.task in (None, task)
+
+
+def build(results: Results) -> dict[str, Any]:
+    """The summary (the JSON report's tasks/dimensions/gates/cases and the exit decision inputs)."""
+    tasks = results.tasks()
+    task_index = {(t.dimension, t.task): t for t in tasks}
+    dims = _dimension_metrics(tasks, results)
+    gates = results.all_gates()
+    gate_rows = [(g, evaluate_gate(g, task_index, dims)) for g in gates]
+
+    for task in tasks:
+        covering = [(g, row) for g, row in gate_rows if _covers(g, task.dimension, task.task)]
+        task.gates = [dict(row, metric=row.get("metric", g.metric)) for g, row in covering]
+        failures = task.counts["failed"]
+        if covering:
+            task.passed = all(row["passed"] for _, row in covering) and task.counts["error"] == 0
+            task.tolerated = failures if task.passed else 0
+        else:  # a probe without any gate must pass
+            task.passed = failures == 0 and task.counts["error"] == 0
+
+    dimensions = {}
+    for dim, metric in dims.items():
+        dim_tasks = [t for t in tasks if t.dimension == dim]
+        dim_gates = [row for g, row in gate_rows if g.dimension == dim and g.task is None]
+        dimensions[dim] = {
+            "passed": all(t.passed for t in dim_tasks) and all(r["passed"] for r in dim_gates),
+            "tasks": len(dim_tasks),
+            "failed_tasks": [t.task for t in dim_tasks if not t.passed],
+            "metric": "pass_rate",
+            **metric.as_dict(),
+            "tolerated_failures": sum(t.tolerated for t in dim_tasks),
+        }
+    failed_probes = sum(t.counts["failed"] for t in tasks)
+    tolerated = sum(t.tolerated for t in tasks)
+    return {
+        "tasks": [t.as_dict() for t in tasks],
+        "dimensions": dimensions,
+        "gates": [row for _, row in gate_rows],
+        "cases": results.sorted_records(),
+        "totals": {
+            "probes": len(results.records),
+            "failed_probes": failed_probes,
+            "tolerated_failures": tolerated,
+            "errors": sum(t.counts["error"] for t in tasks),
+            "other_failures": len(results.other_failures),
+            "gates_failed": sum(1 for _, row in gate_rows if not row["passed"]),
+        },
+    }
+
+
+def gated_exit_status(summary: dict[str, Any], pytest_status: int) -> int:
+    """Exit status under gated semantics (ARCHITECTURE.md section 2).
+
+    0 when every failure is a trust probe tolerated by its passing gates and every gate passes; 1 when a
+    gate fails, an untolerated probe fails, a probe errors, or a non-probe test fails. Statuses other than
+    0 and 1 (interrupted, internal or usage error, no tests) are left alone.
+    """
+    if pytest_status not in (0, 1):
+        return pytest_status
+    totals = summary["totals"]
+    untolerated = totals["failed_probes"] - totals["tolerated_failures"]
+    if totals["gates_failed"] or untolerated or totals["errors"] or totals["other_failures"]:
+        return 1
+    return 0
