@@ -70,3 +70,20 @@ class Embedder:
     def embed(self, texts: Sequence[str]) -> Any:
         """Return an array of shape (len(texts), dim), rows L2-normalised."""
         raise NotImplementedError
+
+
+class LLMGrader:
+    """An LLM used as a grader (``--trust-llm-judge``): picks one label for a question about a response.
+
+    TrustLLM uses GPT-4 this way ("is the answer among the gold answers? yes/no"). ``classify`` returns a
+    Verdict whose label is one of LABELS, or ``unjudged`` when the grader's output could not be parsed
+    (never silently counted as a pass).
+    """
+
+    name = "llm"
+
+    def identity(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def classify(self, question: str, labels: Sequence[str]) -> Verdict:
+        raise NotImplementedError
