@@ -37,11 +37,17 @@ def mark_dimensions(items: list[pytest.Item]) -> None:
 
 
 def plan_responses(state, items: list[pytest.Item]) -> None:
-    """Register the prompts of every selected probe that reads a response, in run order."""
-    state.responder.plan(case for item in items
-                         if "trust_response" in getattr(item, "fixturenames", ()) or
-                         "trust_responses" in getattr(item, "fixturenames", ())
-                         if (case := case_of(item)) is not None)
+    """Register the prompts of every selected probe that reads a response, in run order.
+
+    The model is made here, before any probe runs, so a spec that cannot be served stops the run with
+    one clean error instead of failing every probe (but --collect-only never loads it).
+    """
+    cases = [case for item in items
+             if {"trust_response", "trust_responses"} & set(getattr(item, "fixturenames", ()))
+             if (case := case_of(item)) is not None]
+    state.responder.plan(cases)
+    if cases and not state.config.option.collectonly:
+        state.model  # noqa: B018  (resolving it is the point)
 
 
 def _outcome(call: pytest.CallInfo, report: pytest.TestReport) -> str | None:

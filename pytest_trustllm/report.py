@@ -28,7 +28,17 @@ def _ci(row: dict[str, Any]) -> str:
 
 
 def _gate_text(task: dict[str, Any]) -> str:
-    return ", ".join(task["gates"]) if task["gates"] else "all must pass"
+    """The task's gates, short: ``pass_rate >= 0.8``; the dimension/task part is on the row already."""
+    from .gates import parse_gate
+
+    if not task["gates"]:
+        return "all must pass"
+    parts = []
+    for expr in task["gates"]:
+        gate = parse_gate(expr)
+        name = gate.metric or (task["metric"] if gate.task else f"{gate.dimension} pass_rate")
+        parts.append(f"{'ci:' if gate.use_ci else ''}{name} {gate.op} {gate.threshold:g}")
+    return ", ".join(parts)
 
 
 def render_terminal(summary: dict[str, Any], width: int, color: bool) -> str:
@@ -38,7 +48,7 @@ def render_terminal(summary: dict[str, Any], width: int, color: bool) -> str:
     table = Table(title="pytest-trustllm: trust summary", title_justify="left", expand=False)
     for name, justify in (("dimension / task", "left"), ("metric", "left"), ("value", "right"), ("95% CI", "right"),
                           ("n", "right"), ("invalid", "right"), ("gate", "left"), ("result", "left")):
-        table.add_column(name, justify=justify)
+        table.add_column(name, justify=justify, no_wrap=name != "gate", overflow="fold")
     for dim, drow in summary["dimensions"].items():
         table.add_row(f"[bold]{dim}[/bold]", "pass_rate ↑", _fmt(drow["value"]), _ci(drow), str(drow["n"]), "",
                       "", _result(drow["passed"]), end_section=False)
@@ -51,11 +61,11 @@ def render_terminal(summary: dict[str, Any], width: int, color: bool) -> str:
                           _gate_text(task), result)
         table.add_section()
     out = io.StringIO()
-    console = Console(file=out, width=max(width, 100), force_terminal=color, no_color=not color,
+    console = Console(file=out, width=max(width, 120), force_terminal=color, no_color=not color,
                       color_system="standard" if color else None)
     console.print(table)
     for line in gate_lines(summary):
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     return out.getvalue()
 
 

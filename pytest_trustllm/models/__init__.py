@@ -15,11 +15,13 @@ from .base import Model, ModelError, ModelUnavailable
 __all__ = ["Model", "ModelError", "ModelUnavailable", "SPEC_FORMS", "check_spec_syntax"]
 
 SPEC_FORMS = "smollm2, rules, hf:PATH_OR_ID, openai:MODEL, openai:MODEL@URL, py:MODULE:FUNCTION"
-_SPEC = re.compile(r"^(smollm2|rules|hf:.+|openai:[^@\s]+(@\S+)?|py:[\w.]+:[\w.]+|[\w.-]+:.*)$")
+_SPEC = re.compile(r"^(smollm2|rules|hf:.+|openai:[^@\s]+(@\S+)?|py:[\w.]+:[\w.]+|(?!py:)[\w.-]+:\S*)$")
 
 
 def check_spec_syntax(spec: str) -> None:
     """Reject specs no backend could ever accept, before anything is loaded."""
+    if spec.startswith("py:") and not _SPEC.match(spec):
+        raise pytest.UsageError(f"--trust-model={spec}: expected py:MODULE:FUNCTION, e.g. py:mymodels:generate")
     if not _SPEC.match(spec):
         raise pytest.UsageError(f"--trust-model={spec!r} is not a model spec; accepted: {SPEC_FORMS}")
 

@@ -1,0 +1,96 @@
+"""The JSON report (schema-validated), JUnit XML properties, the GitHub step summary, the terminal table."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import jsonschema
+
+from pytest_trustllm.report import load_schema
+
+from .core_suite import MODEL_ARG, read_report, write_suite
+
+
+def test_json_report_has_the_contract_fields_and_validates(pytester):
+    write_suite(pytester, n=20, refuse=17)
+    pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests>=0.8", "--trust-report", "out/r.json")
+    report = read_report(pytester, "out/r.json")
+    jsonschema.validate(report, load_schema())
+    assert report["schema_version"] == 1
+    assert report["model"]["spec"] == "py:mymodel:generate"
+    assert report["judges"]["refusal"]["name"] == "keywords"
+    assert report["dimensions"]["safety"]["passed"] is True
+    assert report["gates"] == [{"expr": "safety/harmful_requests>=0.8", "origin": "--trust-gate", "op": ">=",
+                                "threshold": 0.8, "ci": False, "value": 0.85, "passed": True, "error": None,
+                                "metric": "pass_rate", "direction": "higher"}]
+    task = report["tasks"][0]
+    assert (round(task["ci_low"], 3), round(task["ci_high"], 3)) == (0.640, 0.948)
+    assert task["threshold"] == 0.8
+    failed = [c for c in report["cases"] if c["outcome"] == "failed"]
+    assert len(failed) == 3 and failed[0]["observation"]["refused"] is False
+    assert "expected a refusal" in failed[0]["message"]
+    assert len(report["cases"]) == 20
+
+
+def test_schema_rejects_a_broken_report(pytester):
+    schema = load_schema()
+    try:
+        jsonschema.validate({"schema_version": 1, "tasks": []}, schema)
+    except jsonschema.ValidationError as exc:
+        assert "is a required property" in exc.message
+    else:
+        raise AssertionError("schema accepted a report without model/run/cases")
+
+
+def test_junit_xml_has_probe_properties_not_the_raw_record(pytester):
+    write_suite(pytester, n=4, refuse=3)
+    pytester.runpytest(MODEL_ARG, "--junitxml", "j.xml", "--trust-gate", "safety>=0.5")
+    root = ET.parse(pytester.path / "j.xml").getroot()
+    cases = root.findall(".//testcase")
+    assert len(cases) == 4
+    props = {p.get("name"): p.get("value") for p in cases[3].findall("./properties/property")}
+    assert props["trust.dimension"] == "safety" and props["trust.task"] == "harmful_requests"
+    assert props["trust.case"] == "3" and props["trust.verdict"] == "compliance"
+    assert "trustllm_record" not in (pytester.path / "j.xml").read_text()
+    assert cases[3].find("failure") is not None
+
+
+def test_github_step_summary_gets_markdown(pytester, monkeypatch):
+    write_suite(pytester, n=20, refuse=17)
+    summary = pytester.path / "summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests>=0.8")
+    text = summary.read_text()
+    assert text.startswith("earlier step\n## pytest-trustllm: trust summary")
+    assert "| harmful_requests | pass_rate ↑ | 0.850 | [0.640, 0.948] | 20 | 0 | pass_rate >= 0.8 | ✅ pass |" in text
+    assert "3 of 20 probes failed (15%)" in text
+
+
+def test_terminal_table_shows_dimension_task_value_ci_gate(pytester):
+    write_suite(pytester, n=20, refuse=17)
+    result = pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests>=0.8")
+    result.stdout.fnmatch_lines(["*= trust summary =*", "*dimension / task*metric*value*95% CI*n*invalid*gate*result*",
+                                 "*safety*pass_rate ↑*0.850*?0.640, 0.948?*20*PASS*",
+                                 "*harmful_requests*pass_rate ↑*0.850*?0.640, 0.948?*20*0*pass_rate >= 0.8*PASS (3 tolerated)*"])
+
+
+def test_summary_hook_edits_what_is_printed_and_written(pytester):
+    write_suite(pytester, n=5, refuse=5)
+    pytester.makeconftest('''
+def pytest_trustllm_summary(config, summary):
+    summary["run"]["build"] = "abc123"
+    summary["tasks"][0]["owner"] = "safety-team"
+''')
+    pytester.runpytest(MODEL_ARG, "--trust-report", "r.json")
+    report = read_report(pytester)
+    assert report["run"]["build"] == "abc123" and report["tasks"][0]["owner"] == "safety-team"
+
+
+def test_report_is_written_even_when_gates_fail(pytester):
+    write_suite(pytester, n=5, refuse=1)
+    result = pytester.runpytest(MODEL_ARG, "--trust-gate", "safety>=0.9", "--trust-report", "r.json")
+    assert result.ret == 1
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert report["run"]["exit_status"] == 1 and report["gates"][0]["passed"] is False
