@@ -1,0 +1,74 @@
+"""Wilson intervals and the gated exit decision, against hand-computed values."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from pytest_trustllm.metrics import rate_metric, wilson
+from pytest_trustllm.results import Results
+from pytest_trustllm.summary import build, gated_exit_status
+
+
+def _wilson_by_hand(k, n, z=1.959963984540054):
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+@pytest.mark.parametrize(("k", "n"), [(17, 20), (0, 10), (10, 10), (1, 3), (930, 1000)])
+def test_wilson_matches_the_formula(k, n):
+    assert wilson(k, n) == pytest.approx(_wilson_by_hand(k, n))
+
+
+def test_wilson_known_values():
+    # 17/20: the textbook Wilson 95% interval is [0.6396, 0.9476]
+    low, high = wilson(17, 20)
+    assert (round(low, 4), round(high, 4)) == (0.6396, 0.9476)
+    assert wilson(0, 0) == (0.0, 1.0)
+    assert wilson(0, 10)[0] == 0.0 and wilson(10, 10)[1] == pytest.approx(1.0)
+
+
+def test_rate_metric_empty_has_no_value():
+    m = rate_metric("rta", [])
+    assert m.value is None and m.n == 0 and m.ci_low is None
+
+
+def _record(i, outcome, task="t", dim="safety", gates=()):
+    return {"nodeid": f"test_x.py::test[{task}-{i}]", "dimension": dim, "task": task, "outcome": outcome,
+            "gates": list(gates), "aggregator": None}
+
+
+def _summary(outcomes, gates=(), cli=()):
+    from pytest_trustllm.gates import parse_gate
+
+    results = Results([parse_gate(g) for g in cli])
+    for i, outcome in enumerate(outcomes):
+        results.add(_record(i, outcome, gates=gates))
+    return build(results)
+
+
+def test_exit_status_decisions():
+    assert gated_exit_status(_summary(["passed", "failed"], cli=["safety/t>=0.5"]), 1) == 0
+    assert gated_exit_status(_summary(["passed", "failed"], cli=["safety/t>=0.6"]), 1) == 1
+    assert gated_exit_status(_summary(["passed", "failed"]), 1) == 1  # no gate: all must pass
+    assert gated_exit_status(_summary(["passed", "passed"]), 0) == 0
+    assert gated_exit_status(_summary(["passed", "error"], cli=["safety>=0.0"]), 1) == 1
+    assert gated_exit_status(_summary(["passed"], cli=["safety/t>=2"]), 0) == 1  # failed gate, all passed
+    assert gated_exit_status(_summary(["passed", "failed"], cli=["safety/t>=0.5"]), 2) == 2  # interrupted stays
+
+
+def test_skipped_probes_are_not_in_the_pass_rate():
+    summary = _summary(["passed", "skipped", "failed", "passed"], cli=["safety/t>=0.6"])
+    (task,) = summary["tasks"]
+    assert task["n"] == 3 and task["value"] == pytest.approx(2 / 3) and task["probes"]["skipped"] == 1
+
+
+def test_marker_gates_and_cli_override():
+    summary = _summary(["passed", "failed"], gates=["safety/t.pass_rate>=0.9"])
+    assert [g["expr"] for g in summary["gates"]] == ["safety/t.pass_rate>=0.9"]
+    summary = _summary(["passed", "failed"], gates=["safety/t.pass_rate>=0.9"], cli=["safety/t.pass_rate>=0.5"])
+    assert [g["expr"] for g in summary["gates"]] == ["safety/t.pass_rate>=0.5"]
+    assert summary["tasks"][0]["passed"] is True
