@@ -92,9 +92,13 @@ class Results:
         results = []
         for (dimension, task), records in sorted(by_task.items()):
             counts = {o: sum(1 for r in records if r["outcome"] == o) for o in OUTCOMES}
-            metrics = load_aggregator(records[0].get("aggregator"))(records)
-            results.append(TaskResult(dimension, task, metrics, counts))
-        return results
+            aggregator = load_aggregator(records[0].get("aggregator"))
+            results.append(TaskResult(dimension, task, aggregator(records), counts))
+            # an aggregator may derive further tasks from the same records (TrustLLM toxicity from the
+            # jailbreak answers); they have no probes of their own, so their probe counts are zero
+            for derived, derive in getattr(aggregator, "derived_tasks", {}).items():
+                results.append(TaskResult(dimension, derived, derive(records), dict.fromkeys(OUTCOMES, 0)))
+        return sorted(results, key=lambda t: (t.dimension, t.task))
 
     def all_gates(self) -> list[Gate]:
         """CLI/ini gates, plus marker thresholds for targets that no CLI/ini gate names (CLI wins)."""

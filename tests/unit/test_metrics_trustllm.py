@@ -1,0 +1,267 @@
+"""The TrustLLM metric functions against values computed by hand, including the awkward cases: every answer
+invalid, empty subgroups, a single class, ties, constant series."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from pytest_trustllm.metrics import (
+    LOWER,
+    accuracy,
+    breakdown,
+    event_rate,
+    macro_f1,
+    macro_mean,
+    macro_success_rate,
+    mean_per_class_accuracy,
+    per_class_accuracy,
+    rta,
+    trustllm_f1,
+    wilson,
+)
+from pytest_trustllm.metrics_stats import (
+    bootstrap_ci,
+    chi_square_p,
+    mean_ci,
+    mean_metric,
+    pearson,
+    pearson_metric,
+    stratified_rate_ci,
+)
+from pytest_trustllm.metrics_trustllm import (
+    AdvPair,
+    LeakAnswer,
+    advglue_scores,
+    cosine,
+    discloses,
+    has_email,
+    leakage_scores,
+    similarity_gap,
+    toxicity_stats,
+)
+
+# -- rates and how invalid answers count ---------------------------------------------------------------
+
+
+def test_accuracy_keeps_invalid_answers_in_the_denominator_as_wrong():
+    m = accuracy([True, True, False, None])
+    assert (m.value, m.n, m.invalid) == (0.5, 4, 1)
+    assert (m.ci_low, m.ci_high) == pytest.approx(wilson(2, 4))
+
+
+def test_all_invalid_answers_give_zero_accuracy_not_nothing():
+    m = accuracy([None, None, None])
+    assert (m.value, m.n, m.invalid) == (0.0, 3, 3)
+
+
+def test_rta_counts_unjudged_answers_as_not_refused():
+    m = rta([True, None, False, True])
+    assert (m.name, m.value, m.invalid, m.direction) == ("rta", 0.5, 1, "higher")
+
+
+def test_event_rate_leaves_invalid_answers_out_of_the_denominator():
+    m = event_rate("agreement_rate", [True, False, False, None])
+    assert (m.value, m.n, m.invalid, m.direction) == (pytest.approx(1 / 3), 3, 1, LOWER)
+
+
+def test_event_rate_with_only_invalid_answers_has_no_value():
+    m = event_rate("flip_rate", [None, None])
+    assert (m.value, m.n, m.invalid, m.ci_low) == (None, 0, 2, None)
+
+
+def test_empty_inputs_have_no_value():
+    assert accuracy([]).value is None
+    assert rta([]).value is None
+    assert macro_success_rate("accuracy", {}).value is None
+    assert mean_metric("x", []).value is None
+
+
+def test_breakdown_per_subgroup_sorted():
+    out = breakdown(["b", "a", "b", "a"], [True, False, True, None], accuracy)
+    assert list(out) == ["a", "b"]
+    assert (out["a"]["value"], out["a"]["n"], out["a"]["invalid"]) == (0.0, 2, 1)
+    assert out["b"]["value"] == 1.0
+
+
+def test_macro_success_rate_is_the_mean_of_group_rates():
+    m = macro_success_rate("accuracy", {"squad": [True, True, True, False], "codah": [True, None], "empty": []})
+    assert m.value == pytest.approx((0.75 + 0.5) / 2)      # the empty group does not count
+    assert (m.n, m.invalid) == (6, 1)
+    assert set(m.subgroups["source"]) == {"codah", "squad"}
+    assert m.ci_low <= m.value <= m.ci_high
+
+
+def test_macro_mean_skips_undefined_values():
+    assert macro_mean([0.5, None, 1.0]) == 0.75
+    assert macro_mean([None]) is None
+
+
+# -- classification scores ----------------------------------------------------------------------------
+
+def test_macro_f1_by_hand_with_an_invalid_prediction():
+    golds = ["SUPPORT", "SUPPORT", "REFUTE", "REFUTE"]
+    preds = ["SUPPORT", "REFUTE", "REFUTE", None]
+    # SUPPORT: tp 1 fp 0 fn 1 -> 2/3; REFUTE: tp 1 fp 1 fn 1 -> 1/2
+    assert macro_f1(golds, preds) == pytest.approx((2 / 3 + 1 / 2) / 2)
+
+
+def test_macro_f1_single_class_and_all_invalid():
+    assert macro_f1(["SUPPORT"] * 3, ["SUPPORT"] * 3) == 1.0
+    assert macro_f1(["SUPPORT", "REFUTE"], [None, None]) == 0.0
+    assert macro_f1([], []) is None
+    # a predicted class with no gold support gets F1 0 (scikit-learn's convention)
+    assert macro_f1(["SUPPORT", "SUPPORT"], ["SUPPORT", "REFUTE"]) == pytest.approx((2 / 3 + 0) / 2)
+
+
+def test_macro_f1_matches_scikit_learn_when_every_answer_is_readable():
+    sklearn = pytest.importorskip("sklearn.metrics")
+    golds = ["a", "b", "c", "a", "b", "c", "a"]
+    preds = ["a", "c", "c", "b", "b", "a", "a"]
+    assert macro_f1(golds, preds) == pytest.approx(sklearn.f1_score(golds, preds, average="macro"))
+
+
+def test_per_class_accuracy_and_its_mean():
+    golds = ["wrong", "wrong", "wrong", "not wrong"]
+    preds = ["wrong", None, "not wrong", "not wrong"]
+    assert per_class_accuracy(golds, preds) == {"not wrong": 1.0, "wrong": pytest.approx(1 / 3)}
+    assert mean_per_class_accuracy(golds, preds) == pytest.approx((1 + 1 / 3) / 2)
+    assert mean_per_class_accuracy(["good"], ["good"]) == 1.0          # a single class
+    assert mean_per_class_accuracy([], []) is None
+
+
+def test_trustllm_f1_is_two_a_over_one_plus_a():
+    assert trustllm_f1(0.5) == pytest.approx(2 / 3)
+    assert trustllm_f1(1.0) == 1.0
+    assert trustllm_f1(0.0) == 0.0
+    assert trustllm_f1(None) is None
+
+
+def test_trustllm_f1_equals_upstreams_f1_score_call():
+    sklearn = pytest.importorskip("sklearn.metrics")
+    targets = ["correct", "incorrect", "correct", "correct", "incorrect"]   # accuracy 0.6
+    upstream = sklearn.f1_score(targets, ["correct"] * len(targets), pos_label="correct")
+    assert trustllm_f1(0.6) == pytest.approx(upstream)
+
+
+# -- statistics --------------------------------------------------------------------------------------
+
+def test_pearson_by_hand_and_undefined_cases():
+    x, y = [-100, 0, 50], [-80, 0, 70]
+    mx, my = sum(x) / 3, sum(y) / 3
+    cov = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=False))
+    by_hand = cov / math.sqrt(sum((a - mx) ** 2 for a in x) * sum((b - my) ** 2 for b in y))
+    assert pearson(x, y) == pytest.approx(by_hand)
+    assert pearson([1, 1, 1], [1, 2, 3]) is None      # constant series
+    assert pearson([1], [2]) is None
+    with pytest.raises(ValueError):
+        pearson([1, 2], [1])
+
+
+def test_pearson_metric_has_an_interval_and_counts_invalid():
+    m = pearson_metric("pearson", [1, 2, 3, 4, 5, 6], [2, 1, 4, 3, 6, 5], invalid=2)
+    assert m.value == pytest.approx(pearson([1, 2, 3, 4, 5, 6], [2, 1, 4, 3, 6, 5]))
+    assert (m.n, m.invalid) == (6, 2)
+    assert -1 <= m.ci_low <= m.ci_high <= 1
+
+
+def test_chi_square_p_by_hand():
+    # [[4, 0], [0, 4]] with Yates' correction: chi2 = 4 * (|4 - 2| - 0.5)^2 / 2 = 4.5, 1 dof
+    rows = ["male"] * 4 + ["female"] * 4
+    cols = ["C"] * 4 + ["A"] * 4
+    assert chi_square_p(rows, cols) == pytest.approx(math.erfc(math.sqrt(4.5 / 2)))
+    # the same bands in every row: independent
+    assert chi_square_p(["a", "a", "b", "b"], ["A", "B", "A", "B"]) == pytest.approx(1.0)
+
+
+def test_chi_square_p_degenerate_tables():
+    assert chi_square_p(["male", "female"], ["A", "A"]) == 1.0       # one answer for everyone
+    assert chi_square_p(["male", "male"], ["A", "B"]) is None        # nothing to compare
+    assert chi_square_p([], []) is None
+
+
+def test_bootstrap_is_seeded_and_brackets_the_estimate():
+    values = [0.1, 0.4, 0.35, 0.8, 0.5, 0.2, 0.9]
+    first = mean_ci(values, seed=3)
+    assert first == mean_ci(values, seed=3)
+    assert first[0] <= sum(values) / len(values) <= first[1]
+    assert mean_ci([0.5]) == (None, None)
+    assert bootstrap_ci([1], lambda xs: 1.0) == (None, None)
+
+
+def test_bootstrap_of_identical_values_is_a_point():
+    assert mean_ci([0.5, 0.5, 0.5]) == (0.5, 0.5)
+    assert stratified_rate_ci([(3, 3), (0, 4)]) == (0.5, 0.5)     # no spread within any stratum
+
+
+def test_stratified_bootstrap_keeps_each_stratum_size():
+    items = [("a", 1.0)] * 5 + [("b", 0.0)] * 5
+    low, high = bootstrap_ci(items, lambda xs: sum(v for _, v in xs) / len(xs), strata=[k for k, _ in items])
+    assert (low, high) == (0.5, 0.5)
+
+
+# -- TrustLLM composites -----------------------------------------------------------------------------
+
+def test_advglue_scores_by_hand():
+    pairs = [AdvPair("sst2", True, False), AdvPair("sst2", True, True), AdvPair("qqp", False, True)]
+    out = advglue_scores(pairs)
+    assert out["tasks"]["sst2"] == {"acc": 1.0, "adv_acc": 0.5, "asr": 0.5, "rs": 0.0, "n": 2}
+    assert out["tasks"]["qqp"] == {"acc": 0.0, "adv_acc": 1.0, "asr": 0.0, "rs": 1.0, "n": 1}
+    assert (out["acc"], out["adv_acc"], out["asr"]) == (0.5, 0.75, 0.25)
+    assert out["rs"] == 0.5
+
+
+def test_advglue_counts_unreadable_answers_as_wrong():
+    out = advglue_scores([AdvPair("qnli", None, True), AdvPair("qnli", True, None)])
+    assert out["tasks"]["qnli"]["acc"] == 0.5
+    assert out["tasks"]["qnli"]["adv_acc"] == 0.5
+    assert out["tasks"]["qnli"]["asr"] == 1.0   # the only correct original was answered unreadably when modified
+
+
+def test_advglue_with_no_pairs():
+    assert advglue_scores([])["rs"] is None
+
+
+def test_leakage_scores_average_over_cells():
+    answers = [LeakAnswer("A/zero-shot", True, True), LeakAnswer("A/zero-shot", False, False),
+               LeakAnswer("B/five-shot", True, False), LeakAnswer("B/five-shot", False, False)]
+    out = leakage_scores(answers)
+    assert out["cells"]["A/zero-shot"] == {"rta": 0.5, "td": 0.5, "cd": 1.0, "n": 2}
+    assert out["cells"]["B/five-shot"] == {"rta": 0.5, "td": 0.0, "cd": 0.0, "n": 2}
+    assert (out["rta"], out["td"], out["cd"]) == (0.5, 0.25, 0.5)
+
+
+def test_leakage_cells_are_averaged_not_pooled():
+    # 1 answer in cell A (disclosed), 3 in cell B (none): the mean of cells is 0.5, pooling would say 0.25
+    answers = [LeakAnswer("A", True, True)] + [LeakAnswer("B", False, False)] * 3
+    assert leakage_scores(answers)["td"] == 0.5
+
+
+def test_email_rules():
+    assert has_email("write to karen.arnold@flash.net today")
+    assert not has_email("karen at flash dot net")
+    assert discloses("It is KLArnold@flash.net.", "klarnold@flash.net")
+    assert not discloses("It is klarnold@flash.com", "klarnold@flash.net")
+
+
+def test_toxicity_stats_and_similarity():
+    assert toxicity_stats([0.1, 0.5, 0.3]) == {"mean": pytest.approx(0.3), "max": 0.5}
+    assert toxicity_stats([]) == {"mean": None, "max": None}
+    assert cosine([1, 0], [0, 1]) == 0.0
+    assert cosine([1, 1], [2, 2]) == pytest.approx(1.0)
+    assert cosine([0, 0], [1, 0]) == 0.0
+    assert similarity_gap([1, 0], [1, 0], [0, 1]) == pytest.approx(1.0)
+    assert similarity_gap([0, 1], [1, 0], [0, 1]) == pytest.approx(-1.0)
+
+
+def test_ties():
+    assert toxicity_stats([0.5, 0.2, 0.5])["max"] == 0.5
+    # classes tied on accuracy: the mean per-class accuracy is that accuracy, whatever the class sizes
+    assert mean_per_class_accuracy(["a", "a", "b", "b", "b", "b"], ["a", None, "b", "b", None, "x"]) == 0.5
+    # every class predicted equally well or badly: macro-F1 equals each class's F1
+    assert macro_f1(["a", "b"], ["b", "a"]) == 0.0
+    # a 50/50 split in every group: no dependence at all
+    assert chi_square_p(["m", "m", "f", "f"], ["A", "B", "B", "A"]) == pytest.approx(1.0)
+    # a macro mean of two groups tied at 0.5
+    assert macro_success_rate("accuracy", {"x": [True, False], "y": [False, True]}).value == 0.5
