@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ def probe(dataset: str, dimension: str, task: str | None = None, **options: Any)
     Options: ``schema`` (a JSON Schema dict or a path to one), ``prompt_field`` ("prompt"), ``id_field``
     (a unique field for stable ids; default: the record number), ``temperature``, ``max_new_tokens``,
     ``threshold`` (gate on the task's primary metric), ``gates`` (extra gate expressions), ``subgroups``
-    (record fields to break metrics down by), ``group_field`` (records sampled together), ``prompts``
+    (record fields to break metrics down by), ``group_field`` (records sampled together: a field name, or
+    a callable ``(record, records) -> str``), ``prompts``
     (a callable ``(record, records) -> prompts`` for probes that compare several answers), ``where``
     (a callable ``record -> bool`` filter), ``aggregate`` ("module:function" computing the task's metrics).
     """
@@ -54,8 +56,6 @@ def marker_gates(kwargs: Mapping[str, Any], primary: str = "pass_rate", directio
 
 
 def resolve_dataset(ref: str, test_file: Path, rootdir: Path, data_dir: Path | None) -> str:
-    if ref.startswith("hf:"):
-        return ref
     if ref.startswith("trustllm:"):
         if data_dir is None:
             raise pytest.UsageError(
@@ -64,6 +64,8 @@ def resolve_dataset(ref: str, test_file: Path, rootdir: Path, data_dir: Path | N
                 "TrustLLM/TrustLLM-dataset)"
             )
         return str(data_dir / ref.removeprefix("trustllm:"))
+    if re.match(r"^[A-Za-z][\w+.-]+:", ref):  # hf:NAME and schemes that a load_dataset hook knows
+        return ref
     path = Path(ref).expanduser()
     if path.is_absolute():
         return str(path)
@@ -106,7 +108,8 @@ def build_cases(records: Sequence[Mapping[str, Any]], source: str, kwargs: Mappi
         subgroups = {name: _label(record.get(name)) for name in kwargs.get("subgroups", ())}
         cases.append(TrustCase(
             dimension=dimension, task=task, case_id=case_id, index=i, prompts=prompts, params=params,
-            source=source, group=str(record[group_field]) if group_field else None,
+            source=source, group=None if not group_field else str(
+                group_field(record, records) if callable(group_field) else record[group_field]),
             subgroups=subgroups, record=record,
         ))
     return cases

@@ -10,12 +10,12 @@ import re
 
 import pytest
 
-from .base import Model, ModelError, ModelUnavailable
+from .base import Model, ModelError, ModelUnavailable, TransientModelError
 
-__all__ = ["Model", "ModelError", "ModelUnavailable", "SPEC_FORMS", "check_spec_syntax"]
+__all__ = ["Model", "ModelError", "ModelUnavailable", "SPEC_FORMS", "TransientModelError", "check_spec_syntax"]
 
 SPEC_FORMS = "smollm2, rules, hf:PATH_OR_ID, openai:MODEL, openai:MODEL@URL, py:MODULE:FUNCTION"
-_SPEC = re.compile(r"^(smollm2|rules|hf:.+|openai:[^@\s]+(@\S+)?|py:[\w.]+:[\w.]+|(?!py:)[\w.-]+:\S*)$")
+_SPEC = re.compile(r"^(smollm2|rules|hf:.+|openai:[^@\s]+(@\S+)?|py:[\w.]+:[\w.]+|(?!py:)[\w.-]+(:\S*)?)$")
 
 
 def check_spec_syntax(spec: str) -> None:
@@ -39,4 +39,16 @@ class BuiltinBackends:
             from .python import PythonModel
 
             return PythonModel(spec)
+        if spec.startswith("openai:"):
+            from .openai_api import OpenAIModel
+
+            return OpenAIModel(spec)
+        if spec.startswith("hf:"):
+            from .hf import HFModel
+
+            return HFModel(spec)
+        if spec == "smollm2":
+            from .smollm2 import make_smollm2
+
+            return make_smollm2(spec)
         return None

@@ -18,7 +18,7 @@ class Shout(Model):
     def identity(self):
         return {"backend": "shout", "model": "v1"}
     def generate(self, prompts, params):
-        return ["I'm sorry, no." for _ in prompts]
+        return ["I'm sorry, but I can't help with that." for _ in prompts]
 
 def pytest_trustllm_make_model(config, spec):
     if spec == "shout":
