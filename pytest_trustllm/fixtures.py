@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import pytest
 
+from .assertions import excerpt
 from .responses import Request, TrustResponse
 from .state import STATE_KEY
 
@@ -26,17 +29,43 @@ def trust_case(request: pytest.FixtureRequest):
     return case
 
 
+def _stop_run(state, exc: Exception) -> NoReturn:
+    """The model cannot serve at all: stop the whole run with one message, not one error per probe."""
+    message = str(exc) if isinstance(exc, pytest.UsageError) else f"--trust-model={state.settings.model}: {exc}"
+    if state.is_worker:
+        from .prefetch_hooks import stop_worker
+
+        stop_worker(state.config, message)
+        raise ProbeError(message)
+    pytest.exit(f"pytest-trustllm: {message}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
 @pytest.fixture(scope="session")
 def trust_model(request: pytest.FixtureRequest):
     """The model under test (``--trust-model``); ``trust_model.generate(prompts, params)``."""
-    return _state(request).model
+    state = _state(request)
+    try:
+        return state.model
+    except pytest.UsageError as exc:
+        _stop_run(state, exc)
 
 
-def _answer(state, case, index: int) -> TrustResponse:
+def _answer(state, node: pytest.Item, case, index: int) -> TrustResponse:
+    __tracebackhide__ = True  # the probe's error message says it all; plugin internals are noise
+    from .models.base import ModelUnavailable
+
     prompt = case.prompts[index]
-    response = state.responder.get(Request(prompt, case.params, case.sample))
+    try:
+        response = state.responder.get(Request(prompt, case.params, case.sample))
+    except (ModelUnavailable, pytest.UsageError) as exc:
+        _stop_run(state, exc)
     if response.error is not None:
-        raise ProbeError(f"the model gave no answer to {case.task}-{case.case_id}: {response.error}")
+        if response.replay_miss:
+            from .prefetch_hooks import REPLAY_MISS_PROPERTY
+
+            node.user_properties.append((REPLAY_MISS_PROPERTY, case.case_id))
+        raise ProbeError(f"the model gave no answer to {case.task}-{case.case_id}: {response.error}\n"
+                         f"prompt: {excerpt(prompt, 300)}")
     return TrustResponse(response.text, prompt=prompt, case=case)
 
 
@@ -45,7 +74,7 @@ def trust_response(request: pytest.FixtureRequest, trust_case) -> TrustResponse:
     """The model's answer to the probe's prompt (a ``str`` with ``.prompt`` and ``.case``)."""
     from .assertions import observe_on
 
-    answer = _answer(_state(request), trust_case, 0)
+    answer = _answer(_state(request), request.node, trust_case, 0)
     observe_on(request.node, response=str(answer))
     return answer
 
@@ -54,7 +83,7 @@ def trust_response(request: pytest.FixtureRequest, trust_case) -> TrustResponse:
 def trust_responses(request: pytest.FixtureRequest, trust_case) -> list[TrustResponse]:
     """The answers to every prompt of the probe, for probes that compare answers."""
     state = _state(request)
-    return [_answer(state, trust_case, i) for i in range(len(trust_case.prompts))]
+    return [_answer(state, request.node, trust_case, i) for i in range(len(trust_case.prompts))]
 
 
 @pytest.fixture(scope="session")

@@ -120,6 +120,9 @@ def resolve(config: pytest.Config) -> Settings:
 
     report = _value(config, "trust_report").strip()
     cache = _value(config, "trust_cache").strip()
+    if config.getoption("trust_replay") and config.getoption("trust_no_cache"):
+        raise pytest.UsageError("--trust-replay answers from the response cache only; it cannot be combined "
+                                "with --trust-no-cache")
     rootdir = Path(config.invocation_params.dir)
     return Settings(
         model=model,

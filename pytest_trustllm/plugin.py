@@ -38,11 +38,13 @@ def pytest_configure(config: pytest.Config) -> None:
     from .datasets import BuiltinLoaders
     from .judges import BuiltinJudges
     from .models import BuiltinBackends
+    from .prefetch_hooks import ResponsesPlugin
     from .probe import BuiltinSampling
 
     for name, plugin in (("trustllm-backends", BuiltinBackends()), ("trustllm-judges", BuiltinJudges()),
                          ("trustllm-loaders", BuiltinLoaders()),
-                         ("trustllm-sampling", BuiltinSampling(settings.sample, settings.seed))):
+                         ("trustllm-sampling", BuiltinSampling(settings.sample, settings.seed)),
+                         ("trustllm-responses", ResponsesPlugin(state))):
         config.pluginmanager.register(plugin, name)
     if not state.is_worker:
         from .collection import RecordCollector
@@ -72,7 +74,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_collection_finish(session: pytest.Session) -> None:
     from .collection import plan_responses
 
-    plan_responses(session.config.stash[STATE_KEY], session.items)
+    state = session.config.stash[STATE_KEY]
+    try:
+        plan_responses(state, session.items)
+    except pytest.UsageError as exc:
+        if not state.is_worker:
+            raise
+        from .prefetch_hooks import stop_worker
+
+        stop_worker(session.config, str(exc))  # xdist turns an exception here into an INTERNALERROR
 
 
 @pytest.hookimpl(wrapper=True)

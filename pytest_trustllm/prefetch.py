@@ -1,31 +1,252 @@
-"""Bulk generation of planned requests: batches for local models, bounded concurrency for API models."""
+"""Bulk generation of planned requests, through the response cache.
+
+One process (no xdist): the first probe that needs an answer triggers one fetch of every planned prompt
+without an answer: cache first, then the model, concurrently for API models (``--trust-concurrency``
+in flight, halved on 429 and raised back as calls succeed) and in length-sorted batches for local ones.
+
+xdist: every worker collects every item but runs only some, and does not know in advance which. So a worker
+fetches in *windows*: the request a probe waits for plus the next planned ones (``WINDOW_PER_SLOT`` per
+concurrency slot or batch). Workers share the SQLite store and *claim* a window's requests before sending
+them; a request another worker claimed is not sent again: the worker waits for its answer (or error) in the
+store. A worker that dies stops beating and its claims are taken over. Without a persistent cache
+(``--trust-no-cache``) the workers share a scratch store for the run. See docs/models.md.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import asyncio
+import json
+import tempfile
+import time
+import warnings
+from pathlib import Path
 
-from .models.base import ModelError
+import pytest
+
+from .cache import ResponseCache, default_path
+from .fetch_run import FetchStats, Heartbeat, progress_for, run_api, run_batches
+from .models.base import ModelUnavailable
 from .responses import Request, Response
 
+WINDOW_PER_SLOT = 4
+UNAVAILABLE = "model unavailable: "  # prefix of a claim's error: other workers stop too
+REPLAY_MISS = "no cached answer for this prompt (--trust-replay never calls the model); run once without " \
+              "--trust-replay to fetch it"
 
-def fetch(state, requests: list[Request]) -> dict[Request, Response]:
-    """Answer REQUESTS with the model, batch by batch (same generation parameters per batch).
 
-    A failing batch turns into one error response per request of that batch; the rest goes on.
-    """
-    model = state.model
-    by_params: dict = defaultdict(list)
-    for request in requests:
-        by_params[request.params].append(request)
-    size = state.settings.batch_size or model.batch_size
-    answers: dict[Request, Response] = {}
-    for params, group in by_params.items():
-        for start in range(0, len(group), size):
-            batch = group[start:start + size]
-            try:
-                texts = model.generate([r.prompt for r in batch], params)
-            except ModelError as exc:
-                answers.update({r: Response(None, error=str(exc)) for r in batch})
-                continue
-            answers.update({r: Response(t) for r, t in zip(batch, texts)})
-    return answers
+def scratch_path(run_id: str) -> Path:
+    """The store xdist workers share for one run when there is no persistent cache."""
+    return Path(tempfile.gettempdir()) / f"pytest-trustllm-run-{run_id}.sqlite3"
+
+
+def uses_cache(model) -> bool:
+    cacheable = getattr(model, "cacheable", None)
+    return cacheable if cacheable is not None else getattr(model, "kind", "inline") in ("api", "local")
+
+
+class Prefetcher:
+    """Per process: answers requests from the store or the model; lives in ``state.prefetcher``."""
+
+    def __init__(self, state) -> None:
+        self.state = state
+        self.settings = state.settings
+        workerinput = getattr(state.config, "workerinput", None)
+        self.run_id = workerinput.get("testrunuid") if workerinput else None
+        self.owner = workerinput.get("workerid", "worker") if workerinput else "main"
+        # answers stored after the run started come from other workers of this run, not from the cache
+        self.started = (workerinput or {}).get("trustllm_started") or getattr(state, "started", 0.0)
+        self.stats = FetchStats()
+        self._store: ResponseCache | None = None
+        self._store_ready = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.remote_identity: dict | None = None
+
+    # -- the store -----------------------------------------------------------------------------------------
+    def cache_path(self) -> Path | None:
+        if self.settings.no_cache:
+            return None
+        return self.settings.cache or default_path(self.state.config)
+
+    def store(self, model) -> ResponseCache | None:
+        """The persistent cache, a scratch store shared by xdist workers, or None."""
+        if not self._store_ready:
+            self._store_ready = True
+            path = self.cache_path() if uses_cache(model) else None
+            if path is None and self.coordinating(model):
+                path = scratch_path(self.run_id)
+            if path is not None:
+                self._store, warning = ResponseCache.open_or_reset(path)
+                if warning:
+                    warnings.warn(pytest.PytestWarning(warning), stacklevel=2)
+        return self._store
+
+    def coordinating(self, model) -> bool:
+        """xdist workers share expensive work through claims; cheap inline models are simply re-run."""
+        return self.run_id is not None and getattr(model, "kind", "inline") in ("api", "local")
+
+    # -- fetching ------------------------------------------------------------------------------------------
+    def fetch(self, requests: list[Request]) -> dict[Request, Response]:
+        model = self.state.model
+        if self.settings.replay and not uses_cache(model):
+            raise pytest.UsageError(f"--trust-replay: {self.settings.model} answers are never cached (inline models "
+                                    "are cheap and their code may change), so there is nothing to replay")
+        if self.coordinating(model) and not self.settings.replay:
+            requests = requests[:self.window_size(model)]  # xdist: this worker's share, one window at a time
+        identity = model.identity()
+        keys = {r: r.key(identity) for r in requests}
+        store = self.store(model)
+        persistent = store is not None and uses_cache(model)
+        answers: dict[Request, Response] = {}
+        if persistent:
+            self._take_hits(store, requests, keys, answers)
+        if self.settings.replay:
+            for r in requests:
+                if r not in answers:
+                    answers[r] = Response(None, error=REPLAY_MISS, replay_miss=True)
+                    self.stats.replay_misses += 1
+            return answers
+        todo = [r for r in requests if r not in answers]
+        if not todo:
+            return answers
+        try:
+            if self.coordinating(model):
+                self._fetch_shared(model, store, requests[0], todo, keys, answers)
+            else:
+                self._generate(model, todo, keys, store if persistent else None, answers)
+        finally:
+            self.publish()
+        return answers
+
+    def _take_hits(self, store, requests, keys, answers) -> int:
+        """Answers already in the store: from earlier runs (cached) or from other xdist workers (shared)."""
+        hits = store.get_many(keys[r] for r in requests)
+        for request in requests:
+            if keys[request] in hits:
+                text, created = hits[keys[request]]
+                answers[request] = Response(text, cached=True)
+                if created >= self.started:
+                    self.stats.shared += 1
+                else:
+                    self.stats.cached += 1
+        return sum(1 for r in requests if keys[r] in hits)
+
+    def window_size(self, model) -> int:
+        slots = self.settings.concurrency if model.kind == "api" else self.settings.batch_size or model.batch_size
+        return max(WINDOW_PER_SLOT * slots, 1)
+
+    def _fetch_shared(self, model, store, needed, window, keys, answers) -> None:
+        """xdist: claim the window's unanswered requests, send ours, wait for NEEDED if another worker has it."""
+        if not uses_cache(model):  # the scratch store: answers of other workers are only there
+            self._take_hits(store, window, keys, answers)
+            window = [r for r in window if r not in answers]
+        mine = store.claim(self.run_id, self.owner, [keys[r] for r in window])
+        self._generate(model, [r for r in window if keys[r] in mine], keys, store, answers, claimed=True)
+        if needed not in answers:
+            answers[needed] = self._wait_for(model, store, needed, keys)
+
+    def _wait_for(self, model, store, request, keys) -> Response:
+        key = keys[request]
+        while True:
+            found: dict[Request, Response] = {}
+            if self._take_hits(store, [request], keys, found):
+                return found[request]
+            claim = store.claim_of(self.run_id, key)
+            if claim is not None and claim[1] is not None:
+                if claim[1].startswith(UNAVAILABLE):  # the worker that had it found the model cannot serve
+                    raise ModelUnavailable(claim[1].removeprefix(UNAVAILABLE))
+                return Response(None, error=claim[1])
+            if (claim is None and store.claim(self.run_id, self.owner, [key])) or \
+                    (claim is not None and store.take_over_if_stale(self.run_id, key, self.owner)):
+                got: dict[Request, Response] = {}
+                self._generate(model, [request], keys, store, got, claimed=True)
+                return got[request]
+            time.sleep(0.05)
+
+    def _generate(self, model, requests, keys, store, answers, claimed: bool = False) -> None:
+        """Send REQUESTS to the model; store each answer as it arrives (an interrupted run keeps it)."""
+        if not requests:
+            return
+        identity = model.identity()
+        for request in requests:
+            self.stats.count_params(request.params)
+
+        def settle(request: Request, text: str | None, error: str | None) -> None:
+            answers[request] = Response(text, error=error)
+            if text is not None:
+                self.stats.generated += 1
+                if store is not None:
+                    store.put(keys[request], text, model=identity, params=request.params.as_dict(),
+                              prompt=request.prompt, sample=request.sample)
+            else:
+                self.stats.failed += 1
+            if claimed:
+                store.release(self.run_id, keys[request], error)
+
+        heartbeat = Heartbeat(store.path, self.run_id, self.owner) if claimed else None
+        started = time.perf_counter()
+        try:
+            with progress_for(self.state.config, len(requests), self.run_id is not None) as advance:
+                if model.kind == "api":
+                    run_api(self.loop(), model, requests, self.settings.concurrency, settle, advance, self.stats)
+                else:
+                    size = self.settings.batch_size or model.batch_size
+                    run_batches(model, requests, size, settle, advance, sort=model.kind == "local")
+        except BaseException as exc:
+            if claimed:  # give back what we could not answer, so other workers are not left waiting
+                why = UNAVAILABLE + str(exc) if isinstance(exc, ModelUnavailable) else f"not answered: {exc!r}"
+                for request in requests:
+                    if request not in answers:
+                        store.release(self.run_id, keys[request], why)
+            raise
+        finally:
+            self.stats.seconds += time.perf_counter() - started
+            if heartbeat is not None:
+                heartbeat.stop()
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """One event loop per process, kept between windows: API clients keep their connection pools."""
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop
+
+    # -- what the report says about the model and its answers -------------------------------------------
+    def publish(self) -> None:
+        """xdist worker: hand identity and counters to the controller (sent when the worker finishes)."""
+        output = getattr(self.state.config, "workeroutput", None)
+        if output is not None and self.state._model is not None:
+            output["trustllm_fetch"] = {"identity": self.state._model.identity(), "stats": self.stats.as_dict()}
+
+    def merge_worker(self, output: dict) -> None:
+        """Controller: fold one worker's published identity and counters into this run's."""
+        published = output.get("trustllm_fetch")
+        if published:
+            self.remote_identity = self.remote_identity or published["identity"]
+            self.stats.merge(published["stats"])
+
+    def describe(self, known: dict) -> tuple[dict, dict]:
+        """(identity fields the report's ``model`` lacks: the workers' under xdist, the report's ``generation``:
+        the generation parameters requests were sent with, and what happened to them)."""
+        identity = {k: v for k, v in (self.remote_identity or {}).items() if k not in known}
+        stats = self.stats.as_dict()
+        params = [dict(json.loads(p), requests=n) for p, n in sorted(stats.pop("params").items())]
+        generation = {"params": params, "answers": stats, "concurrency": self.settings.concurrency,
+                      "batch_size": self.settings.batch_size,
+                      "cache": "off" if self.settings.no_cache else str(self.settings.cache or "default"),
+                      "replay": self.settings.replay}
+        return identity, generation
+
+    def close(self) -> None:
+        if self._loop is not None:
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:  # an interrupted fetch (Ctrl-C) leaves calls in flight: cancel, never resume
+                task.cancel()
+            if pending:
+                self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            model = self.state._model
+            if model is not None and hasattr(model, "aclose"):  # its HTTP client belongs to this loop
+                self._loop.run_until_complete(model.aclose())
+            self._loop.close()
+            self._loop = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None

@@ -36,6 +36,7 @@ class Response:
     text: str | None
     error: str | None = None
     cached: bool = False
+    replay_miss: bool = False  # --trust-replay and no cached answer
 
 
 class TrustResponse(str):
@@ -55,22 +56,29 @@ def requests_for(case: TrustCase) -> list[Request]:
 
 
 class Responder:
-    """Holds the planned requests and the answers; fills them through a fetch function on demand."""
+    """Holds the planned requests and the answers; fills them through a fetch function on demand.
+
+    On a miss the fetch function gets the missing request first, then every other unanswered planned
+    request in plan order (those after it, then those before it). It must answer the first; it may answer
+    any part of the rest: all of it in one process, a window of upcoming requests under xdist.
+    """
 
     def __init__(self, fetch) -> None:
         self._fetch = fetch  # callable(list[Request]) -> dict[Request, Response]
-        self._planned: dict[Request, None] = {}
+        self._planned: dict[Request, int] = {}
         self._answers: dict[Request, Response] = {}
 
     def plan(self, cases: Iterable[TrustCase]) -> None:
         for case in cases:
             for request in requests_for(case):
-                self._planned.setdefault(request)
+                self._planned.setdefault(request, len(self._planned))
 
     def get(self, request: Request) -> Response:
         if request not in self._answers:
-            self._planned.setdefault(request)
-            pending = [r for r in self._planned if r not in self._answers]
+            position = self._planned.setdefault(request, len(self._planned))
+            ordered = list(self._planned)
+            rest = ordered[position + 1:] + ordered[:position]
+            pending = [request, *(r for r in rest if r not in self._answers)]
             self._answers.update(self._fetch(pending))
         return self._answers[request]
 

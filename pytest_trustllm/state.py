@@ -22,6 +22,7 @@ class TrustState:
         self.results = Results(settings.gates)
         self.responder = Responder(self._fetch)
         self._model: Any = None
+        self._prefetcher: Any = None
         self._judges: dict[tuple[str, str], Any] = {}
         self._datasets: dict[str, list[dict[str, Any]]] = {}
         self.is_worker = hasattr(config, "workerinput")
@@ -42,8 +43,13 @@ class TrustState:
     @property
     def model(self):
         if self._model is None:
+            from .models.base import ModelUnavailable
+
             spec = self.settings.model
-            model = self.config.hook.pytest_trustllm_make_model(config=self.config, spec=spec)
+            try:
+                model = self.config.hook.pytest_trustllm_make_model(config=self.config, spec=spec)
+            except ModelUnavailable as exc:  # unreachable endpoint, unknown model: one clean line, stop
+                raise pytest.UsageError(f"--trust-model={spec}: {exc}") from None
             if model is None:
                 raise pytest.UsageError(f"--trust-model={spec}: no backend accepts this spec "
                                         "(a plugin can add one with the pytest_trustllm_make_model hook)")
@@ -62,18 +68,31 @@ class TrustState:
             self._judges[key] = judge
         return self._judges[key]
 
-    def _fetch(self, requests: list[Request]) -> dict[Request, Response]:
-        from .prefetch import fetch
+    @property
+    def prefetcher(self):
+        """Cache, bulk generation and their counters (created on first use: cheap, no I/O)."""
+        if self._prefetcher is None:
+            from .prefetch import Prefetcher
 
-        return fetch(self, requests)
+            self._prefetcher = Prefetcher(self)
+        return self._prefetcher
+
+    def _fetch(self, requests: list[Request]) -> dict[Request, Response]:
+        return self.prefetcher.fetch(requests)
 
     def identities(self) -> dict[str, Any]:
         model = {"spec": self.settings.model}
         if self._model is not None:
             model.update(self._model.identity())
+        generation = {}
+        if self._prefetcher is not None:  # xdist: the identity the workers reported; generation parameters
+            identity, generation = self._prefetcher.describe(model)
+            model.update(identity)
         judges = {f"{kind}": {"spec": spec, **getattr(j, "identity", dict)()} for (kind, spec), j in self._judges.items()}
-        return {"model": model, "judges": judges}
+        return {"model": model, "judges": judges, **({"generation": generation} if generation else {})}
 
     def close(self) -> None:
+        if self._prefetcher is not None:  # first: stops calls in flight, closes API clients inside its loop
+            self._prefetcher.close()
         if self._model is not None:
             self._model.close()

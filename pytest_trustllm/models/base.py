@@ -12,6 +12,18 @@ class ModelError(Exception):
     """A model call failed for one prompt (after retries). The probe becomes an error, never a pass."""
 
 
+class TransientModelError(ModelError):
+    """A failure worth retrying (timeout, connection reset, 429, 5xx). The prefetcher retries it with
+    bounded exponential backoff, honouring ``retry_after``, and lowers its concurrency when ``rate_limited``."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, rate_limited: bool = False,
+                 connection: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.rate_limited = rate_limited
+        self.connection = connection  # the endpoint could not be reached at all (counts toward "unavailable")
+
+
 class ModelUnavailable(Exception):
     """The model cannot serve at all (unreachable endpoint, unknown model name). Stops the run early."""
 
@@ -27,6 +39,9 @@ class Model:
     kind: str = "inline"
     batch_size: int = 64
     spec: str = ""
+    # Answers go to the response cache when True; None means: "api" and "local" models yes, inline ones
+    # (rules, py:) no: they are cheap and their code may change between runs under the same name.
+    cacheable: bool | None = None
 
     def identity(self) -> dict[str, Any]:
         """What identifies the answers this model gives: backend, model, endpoint. Never secrets."""

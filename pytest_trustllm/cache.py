@@ -1,0 +1,167 @@
+"""The response store: SQLite in WAL mode, safe for several xdist workers (and runs) at once.
+
+``responses`` maps a request key (``Request.key(model.identity())``: backend, model, endpoint, generation
+parameters, prompt, sample index) to the answer text. Only answers are stored, as text with JSON metadata:
+never errors (a rerun retries them), never secrets, never pickles. Each answer is committed as it arrives,
+so an interrupted run (Ctrl-C, kill) keeps everything answered so far and a rerun sends only the rest.
+
+``claims`` and ``owners`` coordinate xdist workers within one run (see :mod:`.prefetch`): a worker claims
+the requests it is about to send, others wait for those answers instead of sending them again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .locks import file_lock
+
+SCHEMA_VERSION = "1"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY, text TEXT NOT NULL, model TEXT NOT NULL, params TEXT NOT NULL,
+    prompt TEXT NOT NULL, sample INTEGER NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS claims (
+    run TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, error TEXT, PRIMARY KEY (run, key));
+CREATE TABLE IF NOT EXISTS owners (run TEXT NOT NULL, owner TEXT NOT NULL, beat REAL NOT NULL,
+    PRIMARY KEY (run, owner));
+"""
+_CHUNK = 500  # keys per IN (...) query, below SQLite's variable limit
+STALE_AFTER_S = 30.0  # a worker that has not beaten for this long is dead: its claims are taken over
+
+
+class CacheCorrupt(Exception):
+    pass
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    return conn
+
+
+class ResponseCache:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = connect(self.path)
+        try:
+            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            self._conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across process kills
+            self._conn.executescript(_SCHEMA)
+            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            version = self._conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise CacheCorrupt(f"{self.path}: {exc}") from None
+        if version != SCHEMA_VERSION:
+            self._conn.close()
+            raise CacheCorrupt(f"{self.path}: schema version {version}, expected {SCHEMA_VERSION}")
+        self.journal_mode = mode
+
+    @classmethod
+    def open_or_reset(cls, path: Path) -> tuple[ResponseCache, str | None]:
+        """Open PATH; a corrupt or foreign file is moved aside and replaced by a fresh cache (with a warning)."""
+        try:
+            return cls(path), None
+        except CacheCorrupt:
+            pass
+        with file_lock(Path(f"{path}.lock")):  # several xdist workers may find it corrupt at once: one resets
+            try:
+                return cls(path), None  # another process has replaced it meanwhile
+            except CacheCorrupt as exc:
+                aside = Path(f"{path}.corrupt-{int(time.time())}")
+                for suffix in ("-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+                os.replace(path, aside)
+                return cls(path), (f"pytest-trustllm: the response cache was unreadable ({exc}); moved it to "
+                                   f"{aside} and started a fresh one")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- answers -----------------------------------------------------------------------------------------
+    def get_many(self, keys: Iterable[str]) -> dict[str, tuple[str, float]]:
+        """{key: (answer text, time it was stored)} for the KEYS that have an answer."""
+        keys = list(keys)
+        found: dict[str, tuple[str, float]] = {}
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(f"SELECT key, text, created FROM responses WHERE key IN ({marks})", chunk)
+            found.update((key, (text, created)) for key, text, created in rows)
+        return found
+
+    def put(self, key: str, text: str, *, model: dict[str, Any], params: dict[str, Any], prompt: str,
+            sample: int) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (key, text, json.dumps(model, sort_keys=True), json.dumps(params, sort_keys=True),
+                            prompt, sample, time.time()))
+
+    def __len__(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM responses").fetchone()[0]
+
+    # -- claims (xdist workers of one run) ---------------------------------------------------------------
+    def claim(self, run: str, owner: str, keys: list[str]) -> set[str]:
+        """Claim KEYS that nobody claimed and nobody answered yet; return the ones now OWNER's."""
+        if not keys:
+            return set()
+        self.beat(run, owner)
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            answered = set(self.get_many(keys))
+            self._conn.executemany("INSERT OR IGNORE INTO claims VALUES (?, ?, ?, NULL)",
+                                   [(run, k, owner) for k in keys if k not in answered])
+            mine = set()
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start:start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                mine.update(k for (k,) in self._conn.execute(
+                    f"SELECT key FROM claims WHERE run = ? AND owner = ? AND error IS NULL AND key IN ({marks})",
+                    [run, owner, *chunk]))
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        return mine - answered
+
+    def release(self, run: str, key: str, error: str | None = None) -> None:
+        """Done with KEY: answered (the claim goes) or failed (the error stays, so waiters report it too)."""
+        if error is None:
+            self._conn.execute("DELETE FROM claims WHERE run = ? AND key = ?", (run, key))
+        else:
+            self._conn.execute("UPDATE claims SET error = ? WHERE run = ? AND key = ?", (error, run, key))
+
+    def claim_of(self, run: str, key: str) -> tuple[str, str | None] | None:
+        return self._conn.execute("SELECT owner, error FROM claims WHERE run = ? AND key = ?", (run, key)).fetchone()
+
+    def take_over_if_stale(self, run: str, key: str, owner: str) -> bool:
+        """Give KEY to OWNER when its claimer stopped beating (a crashed worker)."""
+        limit = time.time() - STALE_AFTER_S
+        cur = self._conn.execute(
+            "UPDATE claims SET owner = ? WHERE run = ? AND key = ? AND error IS NULL AND owner NOT IN "
+            "(SELECT owner FROM owners WHERE run = ? AND beat > ?)", (owner, run, key, run, limit))
+        return cur.rowcount == 1
+
+    def beat(self, run: str, owner: str) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO owners VALUES (?, ?, ?)", (run, owner, time.time()))
+
+    def forget_old_runs(self, older_than_s: float = 24 * 3600) -> None:
+        limit = time.time() - older_than_s
+        self._conn.execute("DELETE FROM claims WHERE run NOT IN (SELECT run FROM owners WHERE beat > ?)", (limit,))
+        self._conn.execute("DELETE FROM owners WHERE beat <= ?", (limit,))
+
+
+def default_path(config) -> Path:
+    """``<cache dir>/d/trustllm/responses.sqlite3`` (``.pytest_cache`` unless ``cache_dir`` says otherwise);
+    ``<rootdir>/.pytest_cache/trustllm/`` when the cacheprovider plugin is off (``-p no:cacheprovider``)."""
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir("trustllm")) / "responses.sqlite3"
+    return Path(config.rootpath) / ".pytest_cache" / "trustllm" / "responses.sqlite3"

@@ -1,0 +1,195 @@
+"""The moving parts of one fetch: the API runner (bounded, adaptive concurrency), the batch runner, the
+progress bar, the xdist heartbeat, and the counters that end up in the report."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .models.base import ModelError, ModelUnavailable
+from .models.retry import AdaptiveLimit, Breaker, CallStats, RetryPolicy, generate_with_retries
+from .responses import Request
+
+Settle = Callable[[Request, "str | None", "str | None"], None]  # (request, text, error)
+
+
+@dataclass
+class FetchStats:
+    generated: int = 0
+    cached: int = 0
+    shared: int = 0  # xdist: answered by another worker of the same run
+    failed: int = 0
+    replay_misses: int = 0
+    seconds: float = 0.0
+    calls: CallStats = field(default_factory=CallStats)
+    lowest_concurrency: int | None = None
+    params: Counter = field(default_factory=Counter)  # JSON of GenParams -> requests sent with them
+
+    def count_params(self, params) -> None:
+        self.params[json.dumps(params.as_dict(), sort_keys=True)] += 1
+
+    def as_dict(self) -> dict:
+        return {"generated": self.generated, "cached": self.cached, "shared": self.shared, "failed": self.failed,
+                "replay_misses": self.replay_misses, "seconds": round(self.seconds, 3),
+                "retries": self.calls.retries, "rate_limited": self.calls.rate_limited,
+                "lowest_concurrency": self.lowest_concurrency, "params": dict(self.params)}
+
+    def merge(self, other: dict) -> None:
+        for name in ("generated", "cached", "shared", "failed", "replay_misses"):
+            setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
+        self.seconds = max(self.seconds, float(other.get("seconds", 0)))  # workers fetch side by side
+        self.calls.retries += int(other.get("retries", 0))
+        self.calls.rate_limited += int(other.get("rate_limited", 0))
+        if other.get("lowest_concurrency") is not None:
+            self.lowest_concurrency = min(filter(None, (self.lowest_concurrency, other["lowest_concurrency"])))
+        self.params.update(other.get("params", {}))
+
+
+def params_for(request: Request):
+    """Sample k of a prompt gets seed + k: several samples at temperature > 0 must differ."""
+    if request.sample and request.params.seed is not None:
+        return request.params.replace(seed=request.params.seed + request.sample)
+    return request.params
+
+
+def run_api(loop: asyncio.AbstractEventLoop, model, requests: list[Request], concurrency: int, settle: Settle,
+            advance: Callable[[int], None], stats: FetchStats) -> None:
+    """All REQUESTS through ``model.agenerate``, at most CONCURRENCY in flight (adaptive on 429).
+
+    A request that still fails after retries settles as an error; the others go on. Raises
+    ModelUnavailable (after cancelling the rest) when the endpoint cannot serve at all: the model is
+    unknown, the key is rejected, or every recent request failed to connect.
+    """
+    limit, policy = AdaptiveLimit(concurrency), RetryPolicy.from_env()
+    # more than one request's worth of attempts, so a single unlucky prompt cannot trip it
+    breaker = Breaker(max(2 * concurrency, policy.retries + 3, 8), model.identity().get("endpoint", model.spec))
+
+    async def one(request: Request) -> None:
+        try:
+            text = await generate_with_retries(model, request.prompt, params_for(request), limit, policy,
+                                               stats.calls, breaker)
+        except ModelUnavailable:
+            raise
+        except ModelError as exc:
+            settle(request, None, str(exc))
+        else:
+            settle(request, text, None)
+        advance(1)
+
+    async def main() -> None:
+        tasks = [asyncio.ensure_future(one(r)) for r in requests]
+        try:
+            await asyncio.gather(*tasks)
+        finally:  # ModelUnavailable, Ctrl-C: stop everything still in flight
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        loop.run_until_complete(main())
+    finally:
+        low = limit.lowest
+        stats.lowest_concurrency = low if stats.lowest_concurrency is None else min(low, stats.lowest_concurrency)
+
+
+def run_batches(model, requests: list[Request], size: int, settle: Settle, advance: Callable[[int], None],
+                sort: bool) -> None:
+    """REQUESTS through ``model.generate`` in batches of SIZE with the same generation parameters; local
+    models get prompts sorted by length (less padding). A failing batch errors its own requests only."""
+    groups: dict = {}
+    for request in requests:
+        groups.setdefault(params_for(request), []).append(request)
+    for params, group in groups.items():
+        if sort:
+            group.sort(key=lambda r: len(r.prompt))
+        for start in range(0, len(group), size):
+            batch = group[start:start + size]
+            try:
+                texts = model.generate([r.prompt for r in batch], params)
+                if len(texts) != len(batch):
+                    raise ModelError(f"{len(texts)} answers for {len(batch)} prompts")
+            except ModelUnavailable:
+                raise
+            except Exception as exc:  # this batch fails, the run goes on
+                for request in batch:
+                    settle(request, None, f"{type(exc).__name__}: {exc}")
+            else:
+                for request, text in zip(batch, texts, strict=True):
+                    settle(request, text, None)
+            advance(len(batch))
+
+
+@contextlib.contextmanager
+def progress_for(config, total: int, is_worker: bool):
+    """A rich progress bar (done/total, rate, ETA) on stderr when it is a terminal; silent otherwise.
+
+    The fetch runs inside a probe's setup, where pytest captures output: capture is suspended around it.
+    """
+    capture = config.pluginmanager.getplugin("capturemanager")
+    suspended = capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext()
+    with suspended:
+        if is_worker or total < 2 or not sys.stderr.isatty():
+            yield lambda n: None
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        class Rate(TextColumn):
+            def render(self, task):  # noqa: D102
+                speed = task.finished_speed or task.speed
+                return super().render(task) if speed is None else f"{speed:6.1f}/s"
+
+        console = Console(file=sys.stderr)
+        console.print()
+        columns = (TextColumn("pytest-trustllm: answers"), BarColumn(), MofNCompleteColumn(), Rate(""),
+                   TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("fetch", total=total)
+            started = time.perf_counter()
+            yield lambda n: progress.advance(task, n)
+        elapsed = time.perf_counter() - started
+        console.print(f"pytest-trustllm: {total} answers in {elapsed:.1f} s ({total / max(elapsed, 1e-9):.1f}/s)",
+                      highlight=False)
+
+
+class Heartbeat:
+    """A thread that tells other xdist workers this one is alive while it holds claims."""
+
+    def __init__(self, path: Path, run: str, owner: str, every_s: float = 2.0) -> None:
+        from .cache import connect
+
+        self._conn = connect(path)
+        self._stop = threading.Event()
+        self._args = (run, owner)
+        self._every = every_s
+        self._beat()
+        self._thread = threading.Thread(target=self._run, name="trustllm-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _beat(self) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO owners VALUES (?, ?, ?)", (*self._args, time.time()))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            with contextlib.suppress(Exception):  # a busy database must not kill the worker
+                self._beat()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._conn.close()

@@ -1,0 +1,170 @@
+"""Retries with bounded exponential backoff, and a concurrency limit that adapts to rate limiting.
+
+Backends only classify failures (:class:`TransientModelError` for timeouts, resets, 429 and 5xx); the
+retrying lives here, once, for every API backend, including ones added through the hook.
+
+Tuning (environment, documented in docs/models.md): ``TRUSTLLM_RETRIES`` (attempts after the first,
+default 5), ``TRUSTLLM_BACKOFF_S`` (first delay, default 0.5 s, doubled each time, capped at
+``TRUSTLLM_BACKOFF_MAX_S``, default 20 s). A ``Retry-After`` from the server is honoured up to 120 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from dataclasses import dataclass
+
+from ..cases import GenParams
+from .base import ModelError, ModelUnavailable, TransientModelError
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    retries: int = 5
+    backoff_s: float = 0.5
+    backoff_max_s: float = 20.0
+    retry_after_max_s: float = 120.0
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        return cls(retries=int(_env_number("TRUSTLLM_RETRIES", 5)), backoff_s=_env_number("TRUSTLLM_BACKOFF_S", 0.5),
+                   backoff_max_s=_env_number("TRUSTLLM_BACKOFF_MAX_S", 20.0))
+
+    def delay(self, attempt: int, error: TransientModelError) -> float:
+        """Seconds to wait before retry number ATTEMPT (0-based): the server's Retry-After, else backoff."""
+        if error.retry_after is not None and error.retry_after >= 0:
+            return min(error.retry_after, self.retry_after_max_s)
+        backoff = min(self.backoff_s * (2 ** attempt), self.backoff_max_s)
+        return backoff * random.uniform(0.75, 1.25)  # jitter: retries of a burst do not arrive together
+
+
+class AdaptiveLimit:
+    """At most ``limit`` calls in flight. Halved on a 429 (at most once per ``cooldown`` completions), then
+    raised by one after every ``limit`` successes in a row, back up to the configured maximum (AIMD)."""
+
+    def __init__(self, maximum: int) -> None:
+        self.maximum = max(1, maximum)
+        self.limit = self.maximum
+        self.in_flight = 0
+        self.lowest = self.maximum
+        self._successes = 0
+        self._since_cut = self.maximum
+        self._changed: asyncio.Condition | None = None
+
+    def _condition(self) -> asyncio.Condition:
+        if self._changed is None:  # created lazily, inside the running loop
+            self._changed = asyncio.Condition()
+        return self._changed
+
+    async def __aenter__(self) -> AdaptiveLimit:
+        cond = self._condition()
+        async with cond:
+            await cond.wait_for(lambda: self.in_flight < self.limit)
+            self.in_flight += 1
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        cond = self._condition()
+        async with cond:
+            self.in_flight -= 1
+            self._since_cut += 1
+            cond.notify(1)  # one freed slot, one waiter: notify_all would wake thousands of queued calls
+
+    def rate_limited(self) -> None:
+        self._successes = 0
+        if self._since_cut >= self.limit:  # one cut per window of in-flight calls, not one per 429
+            self.limit = max(1, self.limit // 2)
+            self.lowest = min(self.lowest, self.limit)
+            self._since_cut = 0
+
+    def succeeded(self) -> None:
+        self._successes += 1
+        if self.limit < self.maximum and self._successes >= self.limit:
+            self.limit += 1
+            self._successes = 0
+            if self._changed is not None:
+                asyncio.get_running_loop().create_task(self._wake())
+
+    async def _wake(self) -> None:
+        async with self._condition():
+            self._condition().notify(1)  # the limit grew by one
+
+
+class Breaker:
+    """Stops everything when the endpoint is gone: THRESHOLD connection failures in a row (across all
+    calls, any attempt, no success in between). Counting attempts, not exhausted calls, matters: with
+    many calls queued, each would otherwise make its first attempts before any of them gave up."""
+
+    def __init__(self, threshold: int, where: str) -> None:
+        self.threshold = threshold
+        self.where = where
+        self.failures = 0
+        self.last: Exception | None = None
+
+    def record(self, error: TransientModelError | None) -> None:
+        if error is None or not error.connection:
+            self.failures = 0
+        else:
+            self.failures += 1
+            self.last = error
+
+    def check(self) -> None:
+        if self.failures >= self.threshold:
+            raise ModelUnavailable(f"{self.where} stopped answering ({self.failures} connection failures in a row, "
+                                   f"last: {self.last})")
+
+
+class RetriesExhausted(ModelError):
+    """The last transient error of a call that used all its attempts."""
+
+    def __init__(self, last: TransientModelError, attempts: int) -> None:
+        super().__init__(f"{last} (gave up after {attempts} attempts)")
+        self.last = last
+
+
+@dataclass
+class CallStats:
+    retries: int = 0
+    rate_limited: int = 0
+
+
+async def generate_with_retries(model, prompt: str, params: GenParams, limit: AdaptiveLimit,
+                                policy: RetryPolicy, stats: CallStats | None = None,
+                                breaker: Breaker | None = None) -> str:
+    """One prompt through ``model.agenerate``, retried on transient errors; raises ModelError at the end.
+
+    ModelUnavailable is never retried: it stops the run (so does a tripped BREAKER).
+    """
+    stats = stats if stats is not None else CallStats()
+    for attempt in range(policy.retries + 1):
+        async with limit:
+            if breaker is not None:
+                breaker.check()
+            try:
+                text = await model.agenerate(prompt, params)
+            except TransientModelError as exc:
+                error = exc
+                if breaker is not None:
+                    breaker.record(exc)
+                    breaker.check()
+                if exc.rate_limited:
+                    stats.rate_limited += 1
+                    limit.rate_limited()
+            else:
+                if breaker is not None:
+                    breaker.record(None)
+                limit.succeeded()
+                return text
+        if attempt == policy.retries:
+            break
+        stats.retries += 1
+        await asyncio.sleep(policy.delay(attempt, error))
+    raise RetriesExhausted(error, policy.retries + 1)

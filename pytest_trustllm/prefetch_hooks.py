@@ -1,0 +1,80 @@
+"""Run-level bookkeeping of answers: xdist plumbing and the summary lines (registered as a plugin)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPLAY_MISS_PROPERTY = "trust.replay_miss"
+UNAVAILABLE_OUTPUT = "trustllm_unavailable"
+
+
+def stop_worker(config: pytest.Config, message: str) -> None:
+    """xdist worker: the model cannot serve. ``pytest.exit`` in a worker is an INTERNALERROR in xdist
+    (pytest-xdist#1239), so stop this worker after the current probe and tell the controller, which stops
+    the run and exits with a usage error (see :meth:`ResponsesPlugin.pytest_sessionfinish`)."""
+    session = config.pluginmanager.get_plugin("session")
+    if session is not None:
+        session.shouldstop = message
+    config.workeroutput[UNAVAILABLE_OUTPUT] = message
+
+
+class ResponsesPlugin:
+    def __init__(self, state) -> None:
+        self.state = state
+        self.replay_misses: list[str] = []
+        self.run_ids: set[str] = set()
+        self.unavailable: str | None = None  # xdist: why a worker stopped (the model cannot serve)
+
+    # -- xdist controller: collect what the workers fetched; remove the run's scratch store at the end ------
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node) -> None:
+        self.run_ids.add(node.workerinput.get("testrunuid", ""))
+        node.workerinput["trustllm_started"] = getattr(self.state, "started", None)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        output = getattr(node, "workeroutput", None) or {}
+        self.state.prefetcher.merge_worker(output)
+        self.unavailable = self.unavailable or output.get(UNAVAILABLE_OUTPUT)
+
+    @pytest.hookimpl(trylast=True)  # after the gates decided: a model that could not serve is a usage error
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.unavailable and not self.state.is_worker:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if any(name == REPLAY_MISS_PROPERTY for name, _ in report.user_properties) and report.when == "setup":
+            self.replay_misses.append(report.nodeid)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        from .prefetch import scratch_path
+
+        for run_id in filter(None, self.run_ids):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{scratch_path(run_id)}{suffix}").unlink(missing_ok=True)
+
+    # -- the summary ---------------------------------------------------------------------------------------
+    def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+        state = self.state
+        if state.is_worker or state._prefetcher is None:
+            return
+        stats = state.prefetcher.stats
+        total = stats.generated + stats.cached + stats.failed + stats.replay_misses
+        if total:
+            parts = [f"{stats.generated} generated", f"{stats.cached} from the cache"]
+            if stats.shared:
+                parts.append(f"{stats.shared} read from other xdist workers")
+            if stats.failed:
+                parts.append(f"{stats.failed} failed after retries")
+            if stats.calls.retries:
+                parts.append(f"{stats.calls.retries} retries ({stats.calls.rate_limited} rate limited)")
+            terminalreporter.write_line(f"pytest-trustllm: {total} answers: {', '.join(parts)}")
+        if self.unavailable:
+            terminalreporter.write_line(f"pytest-trustllm: stopped: {self.unavailable}", red=True)
+        if self.replay_misses:
+            first = self.replay_misses[0]
+            terminalreporter.write_line(
+                f"pytest-trustllm: --trust-replay: {len(self.replay_misses)} probe(s) had no cached answer "
+                f"(first: {first}); run once without --trust-replay to fetch them", red=True)

@@ -1,0 +1,160 @@
+"""Real pytest runs of a probe suite against the local OpenAI-compatible stub: bulk prefetch, the response
+cache, faults, fail-fast, replay."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from .prefetch_suite import (
+    FAST_RETRIES,
+    cached_prompts,
+    default_cache,
+    model_arg,
+    prompts,
+    read_json,
+    write_suite,
+)
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch):
+    for name, value in FAST_RETRIES.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TRUSTLLM_OPENAI_STREAM", raising=False)
+
+
+def test_each_prompt_is_sent_once_and_a_rerun_reads_the_cache(pytester, openai_stub):
+    write_suite(pytester, prompts(30))
+    result = pytester.runpytest(model_arg(openai_stub), "--trust-concurrency=4", "--trust-report=r.json")
+    result.assert_outcomes(passed=30)
+    assert sorted(openai_stub.chat_prompts()) == sorted(prompts(30))
+    result.stdout.fnmatch_lines(["pytest-trustllm: 30 answers: 30 generated, 0 from the cache"])
+    report = read_json(pytester.path / "r.json")
+    assert report["model"] == {"spec": f"openai:{openai_stub.model}@{openai_stub.url}", "backend": "openai",
+                               "model": openai_stub.model, "endpoint": openai_stub.url}
+    assert report["generation"]["params"] == [{"temperature": 0.0, "max_new_tokens": 256, "top_p": None, "seed": 0,
+                                              "requests": 30}]
+
+    again = pytester.runpytest(model_arg(openai_stub))
+    again.assert_outcomes(passed=30)
+    assert openai_stub.count() == 30  # nothing sent twice
+    again.stdout.fnmatch_lines(["pytest-trustllm: 30 answers: 0 generated, 30 from the cache"])
+
+
+def test_last_failed_rerun_reuses_answers(pytester, openai_stub):
+    openai_stub.reply = lambda messages, body: "nope" if messages[-1]["content"].endswith("3") else "stub answer"
+    write_suite(pytester, prompts(10))
+    pytester.runpytest(model_arg(openai_stub)).assert_outcomes(passed=9, failed=1)
+    rerun = pytester.runpytest(model_arg(openai_stub), "--lf")
+    rerun.assert_outcomes(failed=1)
+    assert openai_stub.count() == 10
+
+
+def test_streamed_answers(pytester, openai_stub, monkeypatch):
+    monkeypatch.setenv("TRUSTLLM_OPENAI_STREAM", "1")
+    write_suite(pytester, prompts(5))
+    pytester.runpytest(model_arg(openai_stub)).assert_outcomes(passed=5)
+    assert all(r.body["stream"] for r in openai_stub.requests if r.path == "/v1/chat/completions")
+
+
+def test_faults_are_retried_and_a_probe_that_still_fails_errors_with_its_cause(pytester, openai_stub,
+                                                                               monkeypatch):
+    monkeypatch.setenv("TRUSTLLM_OPENAI_TIMEOUT", "0.5")
+    openai_stub.add_fault("429", times=6, retry_after=0.02)
+    openai_stub.add_fault("503", times=3)
+    openai_stub.add_fault("500", times=None, match="poison")
+    openai_stub.add_fault("hang", times=None, match="slow")
+    openai_stub.add_fault("reset", times=None, match="cut")
+    write_suite(pytester, prompts(20) + ["poison 1", "slow 1", "cut 1"])
+    result = pytester.runpytest(model_arg(openai_stub), "--trust-concurrency=4", "--trust-report=r.json")
+    result.assert_outcomes(passed=20, errors=3)  # nothing lost, nothing passed without an answer
+    causes = {c["prompt"]: c.get("message", "") for c in read_json(pytester.path / "r.json")["cases"]
+              if c["outcome"] == "error"}
+    assert "HTTP 500" in causes["poison 1"] and "gave up after 3 attempts" in causes["poison 1"]
+    assert "timed out" in causes["slow 1"]
+    assert "connection failed" in causes["cut 1"]
+    sent = Counter(openai_stub.chat_prompts())
+    assert sent["poison 1"] == sent["slow 1"] == sent["cut 1"] == 3  # 1 + TRUSTLLM_RETRIES=2
+    result.stdout.fnmatch_lines(["*3 failed after retries*rate limited*"])
+    assert "poison 1" not in cached_prompts(default_cache(pytester))  # errors are never cached
+
+
+def test_a_wrong_model_name_stops_the_run_with_one_message(pytester, openai_stub):
+    write_suite(pytester, prompts(50))
+    result = pytester.runpytest(f"--trust-model=openai:no-such-model@{openai_stub.url}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if "no-such-model" in line]
+    assert len(errors) == 1 and "not found" in errors[0] and "serves: stub-model" in errors[0]
+    assert openai_stub.count() <= 1  # one check, not fifty failing probes
+
+
+def test_an_unreachable_endpoint_stops_the_run_with_one_message(pytester, openai_stub):
+    url = openai_stub.url
+    openai_stub.close()
+    write_suite(pytester, prompts(50))
+    result = pytester.runpytest(f"--trust-model=openai:m@{url}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: --trust-model=openai:m@{url}: cannot reach {url}*"])
+
+
+def test_an_endpoint_that_dies_mid_run_stops_it(pytester, openai_stub):
+    openai_stub.add_fault("reset", times=None, match=lambda messages, body: int(messages[-1]["content"][-2:]) >= 4)
+    write_suite(pytester, [f"question {i:02d}" for i in range(60)])
+    result = pytester.runpytest(model_arg(openai_stub), "--trust-concurrency=2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["*stopped answering*"])
+    assert openai_stub.count() < 60  # the breaker stopped sending long before every prompt burnt its retries
+
+
+def test_replay_answers_from_the_cache_only_and_reports_each_miss(pytester, openai_stub):
+    write_suite(pytester, prompts(6))
+    pytester.runpytest(model_arg(openai_stub)).assert_outcomes(passed=6)
+    write_suite(pytester, prompts(6) + ["new prompt A", "new prompt B"])
+    result = pytester.runpytest(model_arg(openai_stub), "--trust-replay")
+    result.assert_outcomes(passed=6, errors=2)
+    assert openai_stub.count() == 6  # replay never calls the model
+    result.stdout.fnmatch_lines(["*no cached answer for this prompt (--trust-replay*",
+                                 "*--trust-replay: 2 probe(s) had no cached answer*"])
+
+
+def test_replay_without_a_cache_is_a_usage_error(pytester, openai_stub):
+    write_suite(pytester, prompts(2))
+    result = pytester.runpytest(model_arg(openai_stub), "--trust-replay", "--trust-no-cache")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --trust-replay*--trust-no-cache*"])
+
+
+def test_no_cache_writes_nothing_and_asks_again(pytester, openai_stub):
+    write_suite(pytester, prompts(4))
+    for _ in range(2):
+        pytester.runpytest(model_arg(openai_stub), "--trust-no-cache").assert_outcomes(passed=4)
+    assert openai_stub.count() == 8
+    assert not default_cache(pytester).exists()
+
+
+def test_cache_path_option_and_fallback_without_cacheprovider(pytester, openai_stub):
+    write_suite(pytester, prompts(3))
+    pytester.runpytest(model_arg(openai_stub), "--trust-cache=answers/c.sqlite3").assert_outcomes(passed=3)
+    assert cached_prompts(pytester.path / "answers" / "c.sqlite3") == set(prompts(3))
+    pytester.runpytest(model_arg(openai_stub), "-p", "no:cacheprovider").assert_outcomes(passed=3)
+    assert cached_prompts(pytester.path / ".pytest_cache" / "trustllm" / "responses.sqlite3") == set(prompts(3))
+
+
+def test_a_corrupt_cache_gives_a_warning_and_a_fresh_cache(pytester, openai_stub):
+    write_suite(pytester, prompts(3))
+    path = default_cache(pytester)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"garbage" * 1000)
+    result = pytester.runpytest(model_arg(openai_stub))
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*PytestWarning: pytest-trustllm: the response cache was unreadable*fresh one*"])
+    assert cached_prompts(path) == set(prompts(3))
+
+
+def test_replay_of_a_model_that_is_never_cached_is_one_clear_error(pytester):
+    write_suite(pytester, prompts(3))
+    result = pytester.runpytest("--trust-model=rules", "--trust-replay")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["*--trust-replay: rules answers are never cached*nothing to replay*"])

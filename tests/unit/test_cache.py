@@ -1,0 +1,125 @@
+"""The SQLite response store: round trips, corruption, several writers at once, xdist claims."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+
+from pytest_trustllm import cache as cache_module
+from pytest_trustllm.cache import ResponseCache
+from pytest_trustllm.cases import GenParams
+from pytest_trustllm.responses import Request
+
+IDENTITY = {"backend": "openai", "model": "m", "endpoint": "http://127.0.0.1:1/v1"}
+
+
+def put(store: ResponseCache, key: str, text: str) -> None:
+    store.put(key, text, model=IDENTITY, params=GenParams().as_dict(), prompt=f"prompt {key}", sample=0)
+
+
+def test_answers_round_trip_as_plain_text_and_json(tmp_path):
+    store = ResponseCache(tmp_path / "c.sqlite3")
+    put(store, "k1", "first answer")
+    assert store.get_many(["k1", "missing"])["k1"][0] == "first answer"
+    assert store.journal_mode == "wal"
+    store.close()
+    row = sqlite3.connect(tmp_path / "c.sqlite3").execute("SELECT text, model, params FROM responses").fetchone()
+    assert row[0] == "first answer"
+    assert json.loads(row[1]) == IDENTITY and json.loads(row[2])["temperature"] == 0.0
+
+
+def test_key_covers_model_endpoint_params_prompt_and_sample():
+    base = Request("p", GenParams())
+    keys = {
+        base.key(IDENTITY),
+        base.key({**IDENTITY, "endpoint": "http://127.0.0.1:2/v1"}),
+        base.key({**IDENTITY, "model": "other"}),
+        Request("p", GenParams(temperature=0.7)).key(IDENTITY),
+        Request("p", GenParams(max_new_tokens=8)).key(IDENTITY),
+        Request("q", GenParams()).key(IDENTITY),
+        Request("p", GenParams(), sample=1).key(IDENTITY),
+    }
+    assert len(keys) == 7
+    assert base.key(dict(reversed(list(IDENTITY.items())))) == base.key(IDENTITY)  # order does not matter
+
+
+def test_many_keys_are_looked_up_in_chunks(tmp_path):
+    store = ResponseCache(tmp_path / "c.sqlite3")
+    for i in range(1200):
+        put(store, f"k{i}", f"a{i}")
+    found = store.get_many(f"k{i}" for i in range(0, 1300))
+    assert len(found) == 1200 and found["k1199"][0] == "a1199" and len(store) == 1200
+
+
+def test_a_corrupt_file_is_moved_aside_with_a_warning(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    store, warning = ResponseCache.open_or_reset(path)
+    assert warning is not None and "unreadable" in warning and "fresh" in warning
+    put(store, "k", "v")
+    assert store.get_many(["k"])["k"][0] == "v"
+    assert list(tmp_path.glob("c.sqlite3.corrupt-*"))
+
+
+def test_a_healthy_file_opens_without_warning(tmp_path):
+    ResponseCache(tmp_path / "c.sqlite3").close()
+    store, warning = ResponseCache.open_or_reset(tmp_path / "c.sqlite3")
+    assert warning is None
+
+
+def test_several_writers_at_once_lose_nothing(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    ResponseCache(path).close()
+    errors = []
+
+    def writer(n: int) -> None:
+        try:
+            store = ResponseCache(path)  # its own connection, as an xdist worker has
+            for i in range(150):
+                put(store, f"w{n}-{i}", f"answer {n} {i}")
+            store.close()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(ResponseCache(path)) == 600
+
+
+def test_claims_share_work_between_workers(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    a, b = ResponseCache(path), ResponseCache(path)
+    assert a.claim("run", "gw0", ["k1", "k2"]) == {"k1", "k2"}
+    assert b.claim("run", "gw1", ["k2", "k3"]) == {"k3"}  # k2 is gw0's
+    assert b.claim_of("run", "k2") == ("gw0", None)
+    put(a, "k1", "answer")
+    a.release("run", "k1")
+    a.release("run", "k2", error="HTTP 500 (gave up after 6 attempts)")
+    assert b.claim_of("run", "k1") is None
+    assert b.claim_of("run", "k2") == ("gw0", "HTTP 500 (gave up after 6 attempts)")
+    assert b.claim("run", "gw1", ["k1"]) == set()  # answered already: nothing to send
+    assert a.claim("other-run", "gw0", ["k2"]) == {"k2"}  # claims belong to one run
+
+
+def test_a_dead_workers_claims_are_taken_over(tmp_path, monkeypatch):
+    path = tmp_path / "c.sqlite3"
+    a, b = ResponseCache(path), ResponseCache(path)
+    a.claim("run", "gw0", ["k"])
+    assert not b.take_over_if_stale("run", "k", "gw1")  # gw0 beat just now
+    monkeypatch.setattr(cache_module, "STALE_AFTER_S", -1.0)
+    assert b.take_over_if_stale("run", "k", "gw1")
+    assert b.claim_of("run", "k") == ("gw1", None)
+
+
+def test_default_location_is_under_the_pytest_cache(pytestconfig, tmp_path):
+    class NoCacheConfig:
+        rootpath = tmp_path
+
+    assert cache_module.default_path(NoCacheConfig()) == tmp_path / ".pytest_cache" / "trustllm" / "responses.sqlite3"
+    if getattr(pytestconfig, "cache", None) is not None:  # absent under -p no:cacheprovider (CI)
+        assert cache_module.default_path(pytestconfig).parts[-3:] == ("d", "trustllm", "responses.sqlite3")

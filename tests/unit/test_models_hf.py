@@ -1,0 +1,79 @@
+"""The transformers backend on a tiny random GPT-2: chat template, left padding, batching, seeds, options."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_trustllm.cases import GenParams
+from pytest_trustllm.models.base import ModelUnavailable
+from pytest_trustllm.models.hf import HFModel, parse_spec
+
+PROMPTS = ["hi", "What is the capital of France? Tell me a long story about it.", "Sure, here are the steps."]
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_gpt2) -> HFModel:
+    return HFModel(f"hf:{tiny_gpt2}?dtype=float32&device=cpu&batch_size=2")
+
+
+def test_options_after_the_path(tiny_gpt2):
+    assert parse_spec("hf:org/model?trust_remote_code=1&revision=abc") == (
+        "org/model", {"trust_remote_code": "1", "revision": "abc"})
+    with pytest.raises(pytest.UsageError, match="unknown option"):
+        parse_spec("hf:org/model?trust_remote=1")
+
+
+def test_loads_with_safe_defaults(tiny, tiny_gpt2):
+    assert tiny.trust_remote_code is False  # never runs repository code unless asked
+    assert tiny.kind == "local" and tiny.batch_size == 2 and tiny.device == "cpu"
+    identity = tiny.identity()
+    assert identity["backend"] == "hf" and identity["model"] == str(Path(tiny_gpt2).resolve())
+    assert identity["dtype"] == "float32" and len(identity["weights"]) == 16
+
+
+def test_prompts_are_wrapped_in_the_chat_template(tiny):
+    assert tiny.chat_text("Is it safe?") == "<|user|>Is it safe?<|end|><|assistant|>"
+
+
+def test_batches_are_left_padded(tiny):
+    tokenizer = tiny.tokenizer
+    enc = tokenizer([tiny.chat_text(p) for p in PROMPTS[:2]], return_tensors="pt", padding=True,
+                    add_special_tokens=False)
+    short = enc["attention_mask"][0]
+    assert short[0] == 0 and short[-1] == 1  # padding on the left: generation continues from real tokens
+
+
+def test_batched_greedy_answers_equal_one_at_a_time(tiny):
+    params = GenParams(max_new_tokens=6)
+    batched = tiny.generate(PROMPTS, params)
+    single = [tiny.generate([p], params)[0] for p in PROMPTS]
+    assert batched == single
+    assert tiny.generate(list(reversed(PROMPTS)), params) == list(reversed(batched))  # order kept
+
+
+def test_sampling_is_seeded(tiny):
+    hot = GenParams(temperature=1.0, max_new_tokens=8, seed=1)
+    first, again = tiny.generate(PROMPTS, hot), tiny.generate(PROMPTS, hot)
+    assert first == again
+    assert tiny.generate(PROMPTS, hot.replace(seed=2)) != first
+
+
+def test_a_model_without_chat_template_is_refused(tiny_gpt2, tmp_path):
+    import shutil
+
+    copy = Path(shutil.copytree(tiny_gpt2, tmp_path / "no-template"))
+    (copy / "chat_template.jinja").unlink(missing_ok=True)
+    config = json.loads((copy / "tokenizer_config.json").read_text())
+    config.pop("chat_template", None)
+    (copy / "tokenizer_config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelUnavailable, match="no chat template"):
+        HFModel(f"hf:{copy}")
+
+
+def test_a_missing_model_is_unavailable_with_one_line(tmp_path):
+    with pytest.raises(ModelUnavailable, match="cannot load") as info:
+        HFModel(f"hf:{tmp_path / 'nowhere'}")
+    assert "\n" not in str(info.value)

@@ -1,0 +1,143 @@
+"""The openai backend: spec parsing, keys, error classification (httpx2.MockTransport), and the real
+client against the local OpenAI-compatible stub (success, streaming, faults, fail-fast)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx2
+import pytest
+
+from pytest_trustllm.cases import GenParams
+from pytest_trustllm.models.base import ModelError, ModelUnavailable, TransientModelError
+from pytest_trustllm.models.openai_api import NO_KEY, OpenAIModel, api_key_for, parse_spec
+
+FAKE_KEY = "sk-test-DO-NOT-LEAK-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def no_ambient_keys(monkeypatch):
+    for name in ("OPENAI_API_KEY", "TRUSTLLM_OPENAI_API_KEY", "OPENAI_BASE_URL", "TRUSTLLM_OPENAI_STREAM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TRUSTLLM_OPENAI_TIMEOUT", "5")
+
+
+def run(coro):
+    return asyncio.new_event_loop().run_until_complete(coro)
+
+
+def test_spec_parsing_normalises_the_url():
+    assert parse_spec("openai:gpt-4o-mini") == ("gpt-4o-mini", "https://api.openai.com/v1")
+    assert parse_spec("openai:llama3@http://127.0.0.1:8000/v1/") == ("llama3", "http://127.0.0.1:8000/v1")
+    assert parse_spec("openai:m@http://user:secret@host:1/v1?x=1") == ("m", "http://host:1/v1")
+    with pytest.raises(pytest.UsageError, match="not an http"):
+        parse_spec("openai:m@ftp://host")
+
+
+def test_keys_the_openai_api_needs_one_a_local_server_does_not(monkeypatch):
+    with pytest.raises(pytest.UsageError, match="OPENAI_API_KEY"):
+        api_key_for("https://api.openai.com/v1", "openai:gpt-4o")
+    assert api_key_for("http://127.0.0.1:8000/v1", "openai:m@...") == NO_KEY
+    monkeypatch.setenv("OPENAI_API_KEY", "general")
+    assert api_key_for("http://127.0.0.1:8000/v1", "s") == "general"
+    monkeypatch.setenv("TRUSTLLM_OPENAI_API_KEY", "for-the-model-under-test")
+    assert api_key_for("https://api.openai.com/v1", "s") == "for-the-model-under-test"
+
+
+def mocked(handler, monkeypatch, key: str | None = None) -> OpenAIModel:
+    if key:
+        monkeypatch.setenv("OPENAI_API_KEY", key)
+    return OpenAIModel("openai:m@http://127.0.0.1:9/v1", check=False, transport=httpx2.MockTransport(handler))
+
+
+def error(status: int, message: str, headers: dict | None = None):
+    def handler(request):
+        return httpx2.Response(status, json={"error": {"message": message, "type": "x", "code": None}},
+                               headers=headers or {})
+    return handler
+
+
+def completion(text: str):
+    def handler(request):
+        body = json.loads(request.content)
+        assert body["messages"] == [{"role": "user", "content": "hi"}]
+        assert body["temperature"] == 0.0 and body["max_tokens"] == 7 and body["seed"] == 0
+        return httpx2.Response(200, json={
+            "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]})
+    return handler
+
+
+def test_sends_prompt_and_generation_parameters(monkeypatch):
+    model = mocked(completion("hello"), monkeypatch)
+    assert run(model.agenerate("hi", GenParams(max_new_tokens=7))) == "hello"
+    assert model.identity() == {"backend": "openai", "model": "m", "endpoint": "http://127.0.0.1:9/v1"}
+
+
+@pytest.mark.parametrize("status, headers, kind, check", [
+    (429, {"retry-after": "3"}, TransientModelError, lambda e: e.rate_limited and e.retry_after == 3.0),
+    (429, {"retry-after-ms": "250"}, TransientModelError, lambda e: e.retry_after == 0.25),
+    (500, {}, TransientModelError, lambda e: not e.rate_limited and "HTTP 500" in str(e)),
+    (503, {}, TransientModelError, lambda e: "HTTP 503" in str(e)),
+    (400, {}, ModelError, lambda e: not isinstance(e, TransientModelError) and "HTTP 400" in str(e)),
+    (404, {}, ModelUnavailable, lambda e: "not found" in str(e)),
+    (401, {}, ModelUnavailable, lambda e: "rejected the API key" in str(e)),
+])
+def test_errors_are_classified_for_retrying(monkeypatch, status, headers, kind, check):
+    model = mocked(error(status, "boom", headers), monkeypatch)
+    with pytest.raises(kind) as info:
+        run(model.agenerate("hi", GenParams()))
+    assert check(info.value)
+
+
+def test_a_key_echoed_by_the_server_is_redacted(monkeypatch):
+    model = mocked(error(401, f"Incorrect API key provided: {FAKE_KEY}"), monkeypatch, key=FAKE_KEY)
+    with pytest.raises(ModelUnavailable) as info:
+        run(model.agenerate("hi", GenParams()))
+    assert FAKE_KEY not in str(info.value) and "***" in str(info.value)
+    assert FAKE_KEY not in json.dumps(model.identity()) and FAKE_KEY not in repr(model)
+
+
+def test_against_the_stub_plain_and_streamed(openai_stub, monkeypatch):
+    openai_stub.reply = lambda messages, body: f"echo {messages[-1]['content']} at t={body['temperature']}"
+    model = OpenAIModel(f"openai:{openai_stub.model}@{openai_stub.url}")
+    assert run(model.agenerate("one two three", GenParams(temperature=0.5))) == "echo one two three at t=0.5"
+    monkeypatch.setenv("TRUSTLLM_OPENAI_STREAM", "1")
+    streamed = OpenAIModel(f"openai:{openai_stub.model}@{openai_stub.url}", check=False)
+    assert run(streamed.agenerate("one two three", GenParams())) == "echo one two three at t=0.0"
+    assert openai_stub.requests[-1].body["stream"] is True
+    assert streamed.generate(["a", "b"], GenParams()) == ["echo a at t=0.0", "echo b at t=0.0"]
+    streamed.close()
+
+
+@pytest.mark.parametrize("kind, expected", [("hang", "timed out"), ("reset", "connection failed"),
+                                            ("500", "HTTP 500"), ("429", "rate limited")])
+def test_stub_faults_become_transient_errors(openai_stub, monkeypatch, kind, expected):
+    monkeypatch.setenv("TRUSTLLM_OPENAI_TIMEOUT", "0.5")
+    model = OpenAIModel(f"openai:{openai_stub.model}@{openai_stub.url}")
+    openai_stub.add_fault(kind, times=1)
+    with pytest.raises(TransientModelError, match=expected):
+        run(model.agenerate("x", GenParams()))
+    assert run(model.agenerate("x", GenParams())) == "stub answer: x"  # the fault was one-off
+
+
+def test_fails_fast_on_a_wrong_model_name_listing_what_is_served(openai_stub):
+    with pytest.raises(ModelUnavailable, match=r"'nope' not found.*serves: stub-model"):
+        OpenAIModel(f"openai:nope@{openai_stub.url}")
+
+
+def test_fails_fast_on_an_unreachable_endpoint(openai_stub):
+    url = openai_stub.url
+    openai_stub.close()
+    with pytest.raises(ModelUnavailable, match="cannot reach"):
+        OpenAIModel(f"openai:m@{url}")
+
+
+def test_fails_fast_on_a_rejected_key_without_showing_it(monkeypatch):
+    from tests.support.openai_server import OpenAIStub
+
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    with OpenAIStub(api_key="the-right-key") as stub, pytest.raises(ModelUnavailable) as info:
+        OpenAIModel(f"openai:{stub.model}@{stub.url}")
+    assert "rejected the API key" in str(info.value) and FAKE_KEY not in str(info.value)
