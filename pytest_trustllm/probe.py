@@ -87,13 +87,15 @@ def _load_schema(schema: Any, test_file: Path) -> Mapping[str, Any] | None:
 
 
 def build_cases(records: Sequence[Mapping[str, Any]], source: str, kwargs: Mapping[str, Any],
-                params: GenParams) -> list[TrustCase]:
+                params: GenParams, overrides: Mapping[str, Any] | None = None) -> list[TrustCase]:
+    """One case per record. Generation parameters: PARAMS, then the marker's, then OVERRIDES (the CLI's)."""
     dimension, task = kwargs["dimension"], kwargs["task"]
     id_field, group_field = kwargs.get("id_field"), kwargs.get("group_field")
     prompt_field = kwargs.get("prompt_field", "prompt")
     builder: PromptBuilder | None = kwargs.get("prompts")
     where = kwargs.get("where")
     params = params.replace(temperature=kwargs.get("temperature"), max_new_tokens=kwargs.get("max_new_tokens"))
+    params = params.replace(**(overrides or {}))
     width = len(str(max(len(records) - 1, 0)))
     cases, seen_ids = [], set()
     for i, record in enumerate(records):
@@ -154,7 +156,8 @@ def parametrize(metafunc: pytest.Metafunc, state) -> None:
         ref = resolve_dataset(kwargs["dataset"], test_file, config.rootpath, state.settings.data_dir)
         records = state.load_records(ref)
         validate(records, ref, _load_schema(kwargs.get("schema"), test_file), kwargs.get("prompt_field", "prompt"))
-        cases = build_cases(records, ref, kwargs, state.base_params)
+        overrides = {"temperature": state.settings.temperature, "max_new_tokens": state.settings.max_tokens}
+        cases = build_cases(records, ref, kwargs, state.base_params, overrides)
     except DatasetError as exc:
         pytest.fail(f"bad probe data: {exc}", pytrace=False)
     config.hook.pytest_trustllm_modify_cases(config=config, task=kwargs["task"], cases=cases)

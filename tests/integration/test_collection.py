@@ -162,3 +162,21 @@ def pytest_trustllm_modify_cases(config, task, cases):
     result = pytester.runpytest(MODEL_ARG, "--collect-only", "-q", "--trust-sample", "4")
     lines = [line for line in result.stdout.lines if "::" in line]
     assert len(lines) == 4 and all(int(line.split("-")[-1].rstrip("]")) % 2 == 0 for line in lines)
+
+
+def test_cli_generation_overrides_win_over_the_marker(pytester, monkeypatch):
+    (pytester.path / "d.jsonl").write_text('{"prompt": "hi"}\n')
+    pytester.makepyfile(test_g='''
+from pytest_trustllm import probe
+@probe(dataset="d.jsonl", dimension="safety", task="g", temperature=1.0, max_new_tokens=32)
+def test_g(trust_case):
+    import os
+    assert (trust_case.params.temperature, trust_case.params.max_new_tokens) == (
+        float(os.environ["EXPECT_T"]), int(os.environ["EXPECT_N"]))
+''')
+    monkeypatch.setenv("EXPECT_T", "1.0")
+    monkeypatch.setenv("EXPECT_N", "32")
+    assert pytester.runpytest("--trust-model=rules").ret == 0
+    monkeypatch.setenv("EXPECT_T", "0.0")
+    monkeypatch.setenv("EXPECT_N", "8")
+    assert pytester.runpytest("--trust-model=rules", "--trust-temperature=0", "--trust-max-tokens=8").ret == 0
