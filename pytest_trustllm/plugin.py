@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import time
-from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
@@ -33,7 +29,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{dim}: trust probes of the {dim} dimension")
     settings = options.resolve(config)
     state = TrustState(config, settings)
-    state.started = time.time()
     config.stash[STATE_KEY] = state
     from .datasets import BuiltinLoaders
     from .judges import BuiltinJudges
@@ -104,28 +99,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    state = session.config.stash[STATE_KEY]
-    if state.is_worker or (not state.results.records and not state.settings.gates):
-        return
-    from . import report, summary
+    from .finish import finish_session, publish_worker_identities
 
-    result = summary.build(state.results)
-    status = int(exitstatus) if state.settings.strict else summary.gated_exit_status(result, int(exitstatus))
-    full = {"schema_version": 1, **state.identities(),
-            "run": {"started": datetime.fromtimestamp(state.started, timezone.utc).isoformat(),
-                    "duration_s": round(time.time() - state.started, 3), "exit_status": status,
-                    "pytest_exit_status": int(exitstatus), "strict": state.settings.strict,
-                    "sample": state.settings.sample, "seed": state.settings.seed, "totals": result["totals"]},
-            **{k: result[k] for k in ("tasks", "dimensions", "gates", "cases")}}
-    session.config.hook.pytest_trustllm_summary(config=session.config, summary=full)
-    state.summary = full
-    if state.settings.report is not None:
-        report.write_json(full, state.settings.report)
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step_summary:
-        with Path(step_summary).open("a", encoding="utf-8") as fh:
-            fh.write(report.render_markdown(full))
-    session.exitstatus = status
+    state = session.config.stash[STATE_KEY]
+    if state.is_worker:
+        publish_worker_identities(state)
+    elif state.results.records or state.settings.gates:
+        finish_session(state, session, exitstatus)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -138,6 +118,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
         terminalreporter.write_sep("=", "trust summary")
         terminalreporter.write(render_terminal(full, terminalreporter._tw.fullwidth, terminalreporter.hasmarkup))
+        for line in getattr(state, "output_errors", ()):
+            terminalreporter.write_line(f"pytest-trustllm: {line}", red=True)
     except Exception as exc:  # never raise from the terminal summary
         terminalreporter.write_line(f"pytest-trustllm: could not render the summary: {exc!r}")
 

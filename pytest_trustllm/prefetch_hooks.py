@@ -37,6 +37,9 @@ class ResponsesPlugin:
     def pytest_testnodedown(self, node, error) -> None:
         output = getattr(node, "workeroutput", None) or {}
         self.state.prefetcher.merge_worker(output)
+        from .finish import WORKER_JUDGES
+
+        self.state.worker_judges.update(output.get(WORKER_JUDGES, {}))
         self.unavailable = self.unavailable or output.get(UNAVAILABLE_OUTPUT)
 
     @pytest.hookimpl(trylast=True)  # after the gates decided: a model that could not serve is a usage error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -24,6 +25,8 @@ class TrustState:
         self._model: Any = None
         self._prefetcher: Any = None
         self._judges: dict[tuple[str, str], Any] = {}
+        self.started = time.time()
+        self.worker_judges: dict[str, Any] = {}  # xdist controller: identities the workers published
         self._datasets: dict[str, list[dict[str, Any]]] = {}
         self.is_worker = hasattr(config, "workerinput")
         self.base_params = GenParams(seed=settings.seed).replace(
@@ -88,7 +91,8 @@ class TrustState:
         if self._prefetcher is not None:  # xdist: the identity the workers reported; generation parameters
             identity, generation = self._prefetcher.describe(model)
             model.update(identity)
-        judges = {f"{kind}": {"spec": spec, **getattr(j, "identity", dict)()} for (kind, spec), j in self._judges.items()}
+        judges = dict(self.worker_judges)
+        judges.update({kind: {"spec": spec, **getattr(j, "identity", dict)()} for (kind, spec), j in self._judges.items()})
         return {"model": model, "judges": judges, **({"generation": generation} if generation else {})}
 
     def close(self) -> None:

@@ -94,3 +94,11 @@ def test_report_is_written_even_when_gates_fail(pytester):
     assert result.ret == 1
     report = json.loads((pytester.path / "r.json").read_text())
     assert report["run"]["exit_status"] == 1 and report["gates"][0]["passed"] is False
+
+
+def test_unwritable_report_fails_the_run_with_the_reason(pytester):
+    write_suite(pytester, n=3, refuse=3)
+    (pytester.path / "blocker").write_text("a file, not a folder")
+    result = pytester.runpytest(MODEL_ARG, "--trust-report", "blocker/r.json")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*pytest-trustllm: could not write the JSON report*blocker/r.json*"])

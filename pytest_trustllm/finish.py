@@ -1,0 +1,54 @@
+"""End of the session (controller only): summary, gates, exit status, JSON report, GitHub step summary."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+WORKER_JUDGES = "trustllm_judges"
+
+
+def publish_worker_identities(state) -> None:
+    """xdist worker: hand the judges it built to the controller (which builds none itself)."""
+    output = getattr(state.config, "workeroutput", None)
+    if output is not None:
+        output[WORKER_JUDGES] = state.identities()["judges"]
+
+
+def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
+    from . import report, summary
+
+    result = summary.build(state.results)
+    status = int(exitstatus) if state.settings.strict else summary.gated_exit_status(result, int(exitstatus))
+    full: dict[str, Any] = {
+        "schema_version": 1,
+        **state.identities(),
+        "run": {"started": datetime.fromtimestamp(state.started, timezone.utc).isoformat(),
+                "duration_s": round(time.time() - state.started, 3), "exit_status": status,
+                "pytest_exit_status": int(exitstatus), "strict": state.settings.strict,
+                "sample": state.settings.sample, "seed": state.settings.seed, "totals": result["totals"]},
+        **{k: result[k] for k in ("tasks", "dimensions", "gates", "cases")},
+    }
+    session.config.hook.pytest_trustllm_summary(config=session.config, summary=full)
+    state.summary = full
+    state.output_errors = []
+    if state.settings.report is not None:
+        try:
+            report.write_json(full, state.settings.report)
+        except Exception as exc:  # a report that cannot be written fails the run, with the reason
+            state.output_errors.append(f"could not write the JSON report {state.settings.report}: {exc}")
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        try:
+            with Path(step_summary).open("a", encoding="utf-8") as fh:
+                fh.write(report.render_markdown(full))
+        except OSError as exc:
+            state.output_errors.append(f"could not append to GITHUB_STEP_SUMMARY ({step_summary}): {exc}")
+    if state.output_errors and status == 0:
+        status = int(pytest.ExitCode.TESTS_FAILED)
+    session.exitstatus = status
