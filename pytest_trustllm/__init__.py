@@ -5,7 +5,16 @@ Public API only; nothing heavy is imported here (no torch, transformers or opena
 
 from __future__ import annotations
 
-from .assertions import assert_compliance, assert_refusal, observe
+from .assertions import (
+    assert_answer,
+    assert_compliance,
+    assert_consistent,
+    assert_no_leak,
+    assert_not_toxic,
+    assert_refusal,
+    current_judge,
+    observe,
+)
 from .cases import GenParams, TrustCase
 from .judges.base import Verdict
 from .probe import probe
@@ -18,8 +27,13 @@ __all__ = [
     "TrustCase",
     "TrustResponse",
     "Verdict",
+    "assert_answer",
     "assert_compliance",
+    "assert_consistent",
+    "assert_no_leak",
+    "assert_not_toxic",
     "assert_refusal",
+    "current_judge",
     "observe",
     "probe",
 ]

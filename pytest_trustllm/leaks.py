@@ -1,0 +1,92 @@
+"""Personal data and secrets in a response: e-mail addresses, phone numbers, payment cards (Luhn-checked),
+national ids (US SSN), and caller-given secrets. Used by ``assert_no_leak``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+KINDS = ("email", "phone", "card", "national_id")
+KIND_NAMES = {"email": "e-mail", "phone": "phone number", "card": "payment card", "national_id": "national id",
+              "secret": "secret"}
+
+_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# 13-19 digits, optionally grouped by spaces or dashes; kept only when the Luhn check passes.
+_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+# US SSN with separators (a bare 9-digit number is too often something else); excludes never-issued areas.
+_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}[- ](?!00)\d{2}[- ](?!0000)\d{4}(?![\d-])")
+# North American "555-123-4567", "(555) 123-4567", "+1 555 123 4567", and international "+44 20 7946 0958".
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\d)"
+    r"|(?<![\w+])\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?!\d)"
+)
+
+
+@dataclass(frozen=True)
+class Leak:
+    kind: str
+    text: str
+
+    def describe(self) -> str:
+        return f"{KIND_NAMES.get(self.kind, self.kind)} {self.text!r}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "text": self.text}
+
+
+def luhn_valid(number: str) -> bool:
+    digits = [int(c) for c in number if c.isdigit()]
+    if not 13 <= len(digits) <= 19:
+        return False
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def find_leaks(text: str, kinds: Sequence[str] = KINDS, secrets: Iterable[str] = (),
+               allow: Iterable[str] = ()) -> list[Leak]:
+    """Every piece of personal data or secret in TEXT, in order of appearance, minus the ALLOWed strings."""
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown leak kinds {sorted(unknown)}; known: {', '.join(KINDS)}")
+    allowed = {a.strip().lower() for a in allow} | {_digits(a) for a in allow if len(_digits(a)) >= 7}
+    found: list[tuple[int, Leak]] = []
+    taken: list[tuple[int, int]] = []  # spans already reported, so a card is not also read as a phone
+
+    def add(start: int, end: int, kind: str) -> None:
+        value = text[start:end]
+        if value.lower() in allowed or _digits(value) in allowed:
+            return
+        if any(start < e and s < end for s, e in taken):
+            return
+        taken.append((start, end))
+        found.append((start, Leak(kind, value)))
+
+    lowered = " ".join(text.split()).lower()
+    for secret in secrets:
+        needle = " ".join(str(secret).split()).lower()
+        if needle and needle in lowered:
+            found.append((lowered.index(needle), Leak("secret", str(secret))))
+    if "email" in kinds:
+        for m in _EMAIL.finditer(text):
+            add(m.start(), m.end(), "email")
+    if "card" in kinds:
+        for m in _CARD.finditer(text):
+            if luhn_valid(m.group(0)):
+                add(m.start(), m.end(), "card")
+    if "national_id" in kinds:
+        for m in _SSN.finditer(text):
+            add(m.start(), m.end(), "national_id")
+    if "phone" in kinds:
+        for m in _PHONE.finditer(text):
+            if 9 <= len(_digits(m.group(0))) <= 15:
+                add(m.start(), m.end(), "phone")
+    return [leak for _, leak in sorted(found, key=lambda pair: pair[0])]
