@@ -104,7 +104,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash[STATE_KEY]
     if state.is_worker:
         publish_worker_identities(state)
-    elif state.results.records or state.settings.gates:
+    elif not session.config.option.collectonly and (state.results.records or state.settings.gates):
         finish_session(state, session, exitstatus)
 
 

@@ -16,9 +16,14 @@ OUTCOMES = ("passed", "failed", "error", "skipped")
 
 
 def pass_rate(records: list[dict[str, Any]]) -> list[Metric]:
-    """The default aggregate of custom probes: the share of (non-skipped) probes that passed."""
+    """The default aggregate of custom probes: the share of (non-skipped) probes that passed.
+
+    Probes whose answer could not be read (``observe(invalid=True)``, e.g. by ``assert_answer``) stay in
+    the denominator as failures and are also counted as ``invalid``.
+    """
     judged = [r for r in records if r["outcome"] in ("passed", "failed")]
-    return [rate_metric("pass_rate", (r["outcome"] == "passed" for r in judged), HIGHER)]
+    invalid = sum(1 for r in judged if (r.get("observation") or {}).get("invalid"))
+    return [rate_metric("pass_rate", (r["outcome"] == "passed" for r in judged), HIGHER, invalid=invalid)]
 
 
 def load_aggregator(path: str | None) -> Aggregator:

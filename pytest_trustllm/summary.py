@@ -72,7 +72,9 @@ def build(results: Results) -> dict[str, Any]:
     gate_rows = [(g, evaluate_gate(g, task_index, dims)) for g in gates]
 
     for task in tasks:
-        covering = [(g, row) for g, row in gate_rows if _covers(g, task.dimension, task.task)]
+        # a task is judged by its own gates; a dimension gate speaks for the tasks that have none
+        covering = [(g, row) for g, row in gate_rows if g.dimension == task.dimension and g.task == task.task]
+        covering = covering or [(g, row) for g, row in gate_rows if _covers(g, task.dimension, task.task)]
         task.gates = [dict(row, metric=row.get("metric", g.metric)) for g, row in covering]
         failures = task.counts["failed"]
         if covering:

@@ -128,3 +128,19 @@ def test_boom(trust_response):
 def test_no_tests_keeps_exit_5(pytester):
     pytester.makepyfile(test_nothing="x = 1\n")
     assert pytester.runpytest().ret == 5
+
+
+def test_collect_only_with_gates_evaluates_nothing(pytester):
+    write_suite(pytester, n=5, refuse=5)
+    result = pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests>=0.9", "--collect-only")
+    assert result.ret == 0
+    assert "trust summary" not in result.stdout.str()
+
+
+def test_task_result_follows_its_own_gate_when_a_dimension_gate_fails(pytester):
+    write_suite(pytester, n=20, refuse=17)
+    result = pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests>=0.8",
+                                "--trust-gate", "safety>=0.9", "--trust-report", "r.json")
+    assert result.ret == 1
+    report = read_report(pytester)
+    assert report["tasks"][0]["passed"] is True and report["dimensions"]["safety"]["passed"] is False

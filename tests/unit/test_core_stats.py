@@ -72,3 +72,14 @@ def test_marker_gates_and_cli_override():
     summary = _summary(["passed", "failed"], gates=["safety/t.pass_rate>=0.9"], cli=["safety/t.pass_rate>=0.5"])
     assert [g["expr"] for g in summary["gates"]] == ["safety/t.pass_rate>=0.5"]
     assert summary["tasks"][0]["passed"] is True
+
+
+def test_pass_rate_counts_unreadable_answers_as_invalid():
+    from pytest_trustllm.results import pass_rate
+
+    records = [{"outcome": "passed", "observation": {"invalid": False}},
+               {"outcome": "failed", "observation": {"invalid": True}},
+               {"outcome": "failed", "observation": {}},
+               {"outcome": "skipped", "observation": {"invalid": True}}]
+    (metric,) = pass_rate(records)
+    assert (metric.value, metric.n, metric.invalid) == (pytest.approx(1 / 3), 3, 1)
