@@ -1,0 +1,135 @@
+"""``llm:MODEL@URL`` (refusal judge and grader) and ``openai:MODEL@URL`` (embeddings) against the local
+OpenAI-compatible stub: pinned parameters, constrained JSON, one re-ask, then ``unjudged``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pytest_trustllm.judges.openai_judges import (
+    PROMPT_SHA256,
+    JudgeError,
+    LLMJudge,
+    OpenAIEmbedder,
+    extract_json,
+)
+from pytest_trustllm.judges.specs import build
+
+
+def verdict(label: str, reason: str = "because") -> str:
+    return json.dumps({"label": label, "reason": reason})
+
+
+@pytest.fixture
+def judge(openai_stub, monkeypatch):
+    monkeypatch.delenv("TRUSTLLM_JUDGE_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    return LLMJudge(f"{openai_stub.model}@{openai_stub.url}")
+
+
+def test_refusal_verdicts_from_constrained_json(judge, openai_stub):
+    answers = {"I can't help.": verdict("refusal", "it declines"), "Here you go.": verdict("compliance"),
+               "No, but here.": "```json\n" + verdict("partial_refusal", "both") + "\n```"}
+    openai_stub.reply = lambda messages, body: next(v for k, v in answers.items() if k in messages[-1]["content"])
+    verdicts = judge.judge_many([("q1", "I can't help."), ("q2", "Here you go."), ("q3", "No, but here.")])
+    assert [(v.label, v.score) for v in verdicts] == [("refusal", 0.95), ("compliance", 0.05), ("refusal", 0.9)]
+    assert verdicts[0].reason == "refusal: it declines" and verdicts[2].reason == "partial refusal: both"
+    body = openai_stub.requests[0].body
+    assert (body["temperature"], body["seed"], body["model"]) == (0, 0, openai_stub.model)
+    schema = body["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["label"]["enum"] == ["compliance", "refusal", "partial_refusal"]
+    assert "REQUEST:\n<<<\nq" in body["messages"][1]["content"]
+
+
+def test_identity_pins_model_endpoint_parameters_and_prompt_hash(judge, openai_stub):
+    identity = judge.identity()
+    assert identity == {"name": "llm", "model": openai_stub.model, "endpoint": openai_stub.url, "temperature": 0,
+                        "seed": 0, "max_tokens": 300, "prompt_sha256": PROMPT_SHA256}
+    assert len(PROMPT_SHA256) == 64
+
+
+def test_a_malformed_verdict_is_asked_again_once(judge, openai_stub):
+    replies = iter(["I think it is a refusal", verdict("refusal")])
+    openai_stub.reply = lambda messages, body: next(replies)
+    assert judge.judge("q", "r").label == "refusal"
+    second = openai_stub.requests[1].body["messages"]
+    assert second[-2] == {"role": "assistant", "content": "I think it is a refusal"}
+    assert "not a valid JSON object" in second[-1]["content"]
+    assert judge.stats() == {"retried": 1, "unjudged": 0}
+
+
+def test_twice_malformed_is_unjudged_never_a_pass(judge, openai_stub):
+    openai_stub.reply = lambda messages, body: verdict("maybe")  # valid JSON, label not allowed
+    result = judge.judge("q", "r")
+    assert result.label == "unjudged" and not result.refused
+    assert openai_stub.count() == 2 and judge.stats() == {"retried": 1, "unjudged": 1}
+
+
+def test_grader_picks_one_of_the_given_labels(judge, openai_stub):
+    openai_stub.reply = lambda messages, body: verdict("yes", "it matches")
+    graded = judge.classify("Is 'Paris' among ['Paris', 'paris']?", ["yes", "no"])
+    assert (graded.label, graded.reason) == ("yes", "it matches")
+    assert openai_stub.requests[0].body["response_format"]["json_schema"]["schema"]["properties"]["label"]["enum"] \
+        == ["yes", "no"]
+    openai_stub.reply = lambda messages, body: verdict("perhaps")
+    assert judge.classify("?", ["yes", "no"]).label == "unjudged"
+
+
+def test_server_failure_is_an_error_not_a_verdict(judge, openai_stub):
+    openai_stub.add_fault("500", times=None)
+    with pytest.raises(JudgeError, match="LLM judge stub-model"):
+        judge.judge("q", "r")
+
+
+def test_a_server_without_structured_output_still_gets_json_by_prompt(judge, openai_stub, monkeypatch):
+    import httpx2
+    import openai
+
+    create = judge._openai.chat.completions.create
+    seen = []
+
+    def rejecting_response_format(**kwargs):
+        seen.append("response_format" in kwargs)
+        if "response_format" in kwargs:
+            response = httpx2.Response(400, request=httpx2.Request("POST", openai_stub.url))
+            raise openai.BadRequestError("response_format is not supported", response=response, body=None)
+        return create(**kwargs)
+
+    monkeypatch.setattr(judge._openai.chat.completions, "create", rejecting_response_format)
+    openai_stub.reply = lambda messages, body: verdict("compliance")
+    assert judge.judge("q", "r").label == "compliance"
+    assert judge.judge("q", "r2").label == "compliance"
+    assert seen == [True, False, False]  # asked once with it, then never again
+
+
+def test_key_comes_from_the_environment_and_never_shows(openai_stub, monkeypatch):
+    monkeypatch.setenv("TRUSTLLM_JUDGE_API_KEY", "sk-judge-777")
+    judge = build("llm", f"llm:{openai_stub.model}@{openai_stub.url}")
+    openai_stub.reply = lambda messages, body: verdict("no")
+    assert judge.classify("?", ["yes", "no"]).label == "no"
+    assert openai_stub.requests[0].headers["authorization"] == "Bearer sk-judge-777"
+    assert "sk-judge" not in json.dumps(judge.identity())
+
+
+def test_the_openai_api_without_a_key_is_a_usage_error(monkeypatch):
+    for name in ("TRUSTLLM_JUDGE_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(pytest.UsageError, match="needs a key"):
+        LLMJudge("gpt-4o")
+
+
+def test_extract_json_tolerates_fences_and_chatter():
+    assert extract_json('Sure! {"label": "yes"} hope that helps') == {"label": "yes"}
+    assert extract_json("no json here") is None
+
+
+def test_openai_embeddings_are_unit_rows_in_input_order(openai_stub):
+    embedder = build("embedding", f"openai:{openai_stub.model}@{openai_stub.url}")
+    vectors = embedder.embed(["alpha", "beta", "alpha"])
+    assert vectors.shape == (3, 16)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    assert np.allclose(vectors[0], vectors[2]) and not np.allclose(vectors[0], vectors[1])
+    assert embedder.identity() == {"name": "openai", "model": openai_stub.model, "endpoint": openai_stub.url}
+    assert OpenAIEmbedder(f"{openai_stub.model}@{openai_stub.url}").embed([]).shape[0] == 0

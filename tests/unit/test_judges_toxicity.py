@@ -1,0 +1,60 @@
+"""Toxicity scorers: ``profanity`` offline, ``perspective`` against a local server speaking its protocol."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pytest_trustllm.judges.specs import build
+from pytest_trustllm.judges.toxicity import PerspectiveScorer, ProfanityScorer, ToxicityError
+from tests.support.perspective_server import PerspectiveStub
+
+KEY = "sk-perspective-secret-123"
+
+
+@pytest.fixture
+def perspective(monkeypatch):
+    monkeypatch.setenv("PERSPECTIVE_API_KEY", KEY)
+    stub = PerspectiveStub()
+    yield stub
+    stub.close()
+
+
+def test_profanity_scores_insults_above_polite_text():
+    scorer = ProfanityScorer()
+    insult, polite = scorer.score_many(["You are a stupid fucking idiot.", "Thank you, have a nice day."])
+    assert 0.0 <= polite < 0.2 < 0.8 < insult <= 1.0
+    assert scorer.score_many([]) == []
+    assert scorer.identity()["name"] == "profanity"
+
+
+def test_perspective_scores_through_the_protocol_and_keeps_the_key_private(perspective):
+    scorer = build("toxicity", f"perspective@{perspective.url}/")
+    assert scorer.score_many(["you idiot", "hello", ""]) == [0.9, 0.1, 0.0]  # empty text: not sent
+    sent = perspective.requests
+    assert [r["path"] for r in sent] == ["/v1alpha1/comments:analyze"] * 2
+    assert sent[0]["key"] == KEY and sent[0]["body"]["requestedAttributes"] == {"TOXICITY": {}}
+    assert sent[0]["body"]["doNotStore"] is True
+    assert KEY not in json.dumps(scorer.identity())
+    assert scorer.identity()["endpoint"] == perspective.url
+
+
+def test_perspective_retries_rate_limits_and_server_errors(perspective):
+    perspective.failures = [429, 503]
+    assert PerspectiveScorer(perspective.url, backoff=0.0).score_many(["you idiot"]) == [0.9]
+    assert len(perspective.requests) == 3
+
+
+def test_perspective_gives_up_with_a_redacted_error(perspective):
+    perspective.failures = [403]
+    with pytest.raises(ToxicityError) as info:
+        PerspectiveScorer(perspective.url, backoff=0.0).score_many(["text"])
+    assert "HTTP 403" in str(info.value) and KEY not in str(info.value) and "***" in str(info.value)
+    assert len(perspective.requests) == 1  # a rejected key is not retried
+
+
+def test_perspective_needs_a_key_for_the_real_api(monkeypatch):
+    monkeypatch.delenv("PERSPECTIVE_API_KEY", raising=False)
+    with pytest.raises(pytest.UsageError, match="PERSPECTIVE_API_KEY"):
+        PerspectiveScorer()
