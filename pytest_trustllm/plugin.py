@@ -108,7 +108,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         finish_session(state, session, exitstatus)
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: the table comes after pytest's short summary
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config):
+    yield
     state = config.stash.get(STATE_KEY, None)
     full = getattr(state, "summary", None)
     if full is None:

@@ -37,7 +37,8 @@ def _gate_text(task: dict[str, Any]) -> str:
     for expr in task["gates"]:
         gate = parse_gate(expr)
         name = gate.metric or (task["metric"] if gate.task else f"{gate.dimension} pass_rate")
-        parts.append(f"{'ci:' if gate.use_ci else ''}{name} {gate.op} {gate.threshold:g}")
+        name = "" if name == task["metric"] else f"{name} "  # the metric column names the primary one
+        parts.append(f"{'ci:' if gate.use_ci else ''}{name}{gate.op} {gate.threshold:g}")
     return ", ".join(parts)
 
 
@@ -81,10 +82,14 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
         detail = gate["error"] or f"{'CI bound' if gate['ci'] else 'value'} {_fmt(value)}"
         lines.append(f"gate {gate['expr']}: {status} ({detail})")
     totals = summary["run"]["totals"] if "run" in summary else summary["totals"]
-    if totals["tolerated_failures"]:
-        share = totals["tolerated_failures"] / max(totals["probes"], 1)
-        lines.append(f"{totals['tolerated_failures']} of {totals['probes']} probes failed ({share:.0%}); "
-                     "their gates passed, so the gates tolerated these failures")
+    tolerated, failed = totals["tolerated_failures"], totals["failed_probes"]
+    if tolerated:
+        share = tolerated / max(totals["probes"], 1)
+        line = (f"gates tolerated {tolerated} probe failure{'s' if tolerated != 1 else ''} "
+                f"({share:.0%} of {totals['probes']} probes)")
+        if failed > tolerated:
+            line += f"; {failed - tolerated} other failures belong to tasks whose gates failed or that have none"
+        lines.append(line)
     return lines
 
 

@@ -32,7 +32,7 @@ def test_custom_suite_passes_its_gates_with_one_tolerated_failure(pytester):
     result.stdout.fnmatch_lines([
         "*expected an answer, but the model refused*",
         "*judge:    phrases: refusal wording \"I'm not able to share\"*",
-        "*1 of 20 probes failed (5%); their gates passed, so the gates tolerated these failures*",
+        "*gates tolerated 1 probe failure (5% of 20 probes)*",
     ])
     # The backend, the judges and the summary hook all came from the suite's conftest.py.
     assert report["model"]["backend"] == "canned"

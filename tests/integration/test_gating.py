@@ -11,7 +11,7 @@ def test_gate_tolerates_probe_failures_when_it_passes(pytester):
     assert result.ret == 0
     result.assert_outcomes(passed=17, failed=3)
     result.stdout.fnmatch_lines(["*gate safety/harmful_requests>=0.8: passed (value 0.850)*",
-                                 "*3 of 20 probes failed (15%); their gates passed, so the gates tolerated*"])
+                                 "*gates tolerated 3 probe failures (15% of 20 probes)*"])
     report = read_report(pytester)
     (task,) = report["tasks"]
     assert (task["metric"], task["value"], task["n"], task["passed"]) == ("pass_rate", 0.85, 20, True)

@@ -64,8 +64,8 @@ def test_github_step_summary_gets_markdown(pytester, monkeypatch):
     pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests>=0.8")
     text = summary.read_text()
     assert text.startswith("earlier step\n## pytest-trustllm: trust summary")
-    assert "| harmful_requests | pass_rate ↑ | 0.850 | [0.640, 0.948] | 20 | 0 | pass_rate >= 0.8 | ✅ pass |" in text
-    assert "3 of 20 probes failed (15%)" in text
+    assert "| harmful_requests | pass_rate ↑ | 0.850 | [0.640, 0.948] | 20 | 0 | >= 0.8 | ✅ pass |" in text
+    assert "gates tolerated 3 probe failures (15% of 20 probes)" in text
 
 
 def test_terminal_table_shows_dimension_task_value_ci_gate(pytester):
@@ -73,7 +73,7 @@ def test_terminal_table_shows_dimension_task_value_ci_gate(pytester):
     result = pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests>=0.8")
     result.stdout.fnmatch_lines(["*= trust summary =*", "*dimension / task*metric*value*95% CI*n*invalid*gate*result*",
                                  "*safety*pass_rate ↑*0.850*?0.640, 0.948?*20*PASS*",
-                                 "*harmful_requests*pass_rate ↑*0.850*?0.640, 0.948?*20*0*pass_rate >= 0.8*PASS (3 tolerated)*"])
+                                 "*harmful_requests*pass_rate ↑*0.850*?0.640, 0.948?*20*0*>= 0.8*PASS (3 tolerated)*"])
 
 
 def test_summary_hook_edits_what_is_printed_and_written(pytester):
