@@ -49,7 +49,8 @@ def render_terminal(summary: dict[str, Any], width: int, color: bool) -> str:
     table = Table(title="pytest-trustllm: trust summary", title_justify="left", expand=False)
     for name, justify in (("dimension / task", "left"), ("metric", "left"), ("value", "right"), ("95% CI", "right"),
                           ("n", "right"), ("invalid", "right"), ("gate", "left"), ("result", "left")):
-        table.add_column(name, justify=justify, no_wrap=name != "gate", overflow="fold")
+        table.add_column(name, justify=justify, no_wrap=name != "gate", overflow="fold",
+                         min_width=18 if name == "gate" else None)
     for dim, drow in summary["dimensions"].items():
         table.add_row(f"[bold]{dim}[/bold]", "pass_rate ↑", _fmt(drow["value"]), _ci(drow), str(drow["n"]), "",
                       "", _result(drow["passed"]), end_section=False)
@@ -62,7 +63,7 @@ def render_terminal(summary: dict[str, Any], width: int, color: bool) -> str:
                           _gate_text(task), result)
         table.add_section()
     out = io.StringIO()
-    console = Console(file=out, width=max(width, 120), force_terminal=color, no_color=not color,
+    console = Console(file=out, width=max(width, 150),  # CI logs take wide lines; wrapping hurts more force_terminal=color, no_color=not color,
                       color_system="standard" if color else None)
     console.print(table)
     for line in gate_lines(summary):

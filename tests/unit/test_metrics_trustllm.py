@@ -192,7 +192,9 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate():
 
 def test_bootstrap_of_identical_values_is_a_point():
     assert mean_ci([0.5, 0.5, 0.5]) == (0.5, 0.5)
-    assert stratified_rate_ci([(3, 3), (0, 4)]) == (0.5, 0.5)     # no spread within any stratum
+    # all-or-nothing strata still leave uncertainty: the interval is not a point
+    low, high = stratified_rate_ci([(3, 3), (0, 4)])
+    assert low < 0.5 < high and high - low > 0.2
 
 
 def test_stratified_bootstrap_keeps_each_stratum_size():
@@ -265,3 +267,12 @@ def test_ties():
     assert chi_square_p(["m", "m", "f", "f"], ["A", "B", "B", "A"]) == pytest.approx(1.0)
     # a macro mean of two groups tied at 0.5
     assert macro_success_rate("accuracy", {"x": [True, False], "y": [False, True]}).value == 0.5
+
+
+def test_stratified_rate_ci_of_one_group_is_the_jeffreys_interval():
+    from scipy.stats import beta
+
+    for k, n in [(0, 5), (17, 20), (5, 5)]:
+        low, high = stratified_rate_ci([(k, n)])
+        exact = beta.ppf([0.025, 0.975], k + 0.5, n - k + 0.5)
+        assert low == pytest.approx(exact[0], abs=0.01) and high == pytest.approx(exact[1], abs=0.01)
