@@ -70,7 +70,8 @@ def read_file(path: Path) -> list[dict[str, Any]]:
 
 
 def load_hf(ref: str) -> list[dict[str, Any]]:
-    """``hf:NAME[:SPLIT]`` or ``hf:path/to/file.json[:SPLIT]`` through the datasets library."""
+    """``hf:NAME[:SPLIT]`` through the datasets library: a hub id, a local data file (json, jsonl, csv,
+    parquet), or a folder written by ``save_to_disk``. SPLIT defaults to ``train``."""
     try:
         import datasets
     except ImportError:
@@ -78,12 +79,23 @@ def load_hf(ref: str) -> list[dict[str, Any]]:
     target = ref.removeprefix("hf:")
     name, _, split = target.partition(":")
     split = split or "train"
-    if os.path.exists(name):
-        suffix = Path(name).suffix.lstrip(".").lower()
-        builder = {"jsonl": "json", "ndjson": "json"}.get(suffix, suffix)
-        ds = datasets.load_dataset(builder, data_files=name, split=split)
-    else:
-        ds = datasets.load_dataset(name, split=split)
+    try:
+        if os.path.isdir(name) and any((Path(name) / f).exists() for f in ("state.json", "dataset_dict.json")):
+            ds = datasets.load_from_disk(name)  # a copy saved with save_to_disk (e.g. a downloaded hub dataset)
+            if isinstance(ds, datasets.DatasetDict):
+                if split not in ds:
+                    raise DatasetError(ref, f"no split {split!r}; splits: {', '.join(ds)}")
+                ds = ds[split]
+        elif os.path.exists(name):
+            suffix = Path(name).suffix.lstrip(".").lower()
+            builder = {"jsonl": "json", "ndjson": "json"}.get(suffix, suffix)
+            ds = datasets.load_dataset(builder, data_files=name, split=split)
+        else:  # a hub id: needs the network (or the hub cache) unless HF_HUB_OFFLINE says otherwise
+            ds = datasets.load_dataset(name, split=split)
+    except DatasetError:
+        raise
+    except Exception as exc:  # datasets raises many types; the user needs the ref and the reason
+        raise DatasetError(ref, f"the datasets library could not load it: {type(exc).__name__}: {exc}") from None
     return [dict(row) for row in ds]
 
 
