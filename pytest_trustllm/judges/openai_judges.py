@@ -163,7 +163,9 @@ class LLMJudge(RefusalJudge, LLMGrader):
         return (result.choices[0].message.content or "") if result.choices else ""
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        from ..redaction import redact
+
+        return redact(text, self._key)
 
     def close(self) -> None:
         self._openai.close()

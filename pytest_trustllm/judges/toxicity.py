@@ -109,4 +109,6 @@ class PerspectiveScorer(ToxicityScorer):
         raise ToxicityError(f"Perspective at {self.url} could not score a text: {last}")
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        from ..redaction import redact
+
+        return redact(text, self._key)

@@ -80,7 +80,9 @@ class OpenAIModel(Model):
 
     def redact(self, text: str) -> str:
         """Servers echo keys in error messages ("Incorrect API key provided: sk-..."): never pass them on."""
-        return text.replace(self._key, "***") if self._key and self._key != NO_KEY else text
+        from ..redaction import redact
+
+        return redact(text, self._key if self._key != NO_KEY else None)
 
     # -- clients: one per event loop (an httpx2 connection pool belongs to the loop that made it) ------------
     def _client(self):
