@@ -83,17 +83,20 @@ def attach_record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestR
         "group": case.group if case else None,
         "subgroups": dict(case.subgroups) if case else {},
         "outcome": outcome,
-        "observation": _jsonable(observation),
+        # the answer is kept once, whole, as the record's "response" (not also inside the observation)
+        "observation": _jsonable({k: v for k, v in observation.items() if k != "response"}),
         "aggregator": kwargs.get("aggregate"),
         "gates": marker_gates(kwargs, kwargs.get("metric", "pass_rate"), kwargs.get("direction", "higher")),
     }
     if case is not None:
         record["prompt"] = excerpt(case.prompt, 200)
     if "response" in observation:
-        record["response"] = excerpt(observation["response"], 200)
+        record["response"] = str(observation["response"])
     if report.failed and report.longrepr is not None:
-        record["message"] = excerpt(getattr(report.longrepr, "reprcrash", None) and
-                                    report.longrepr.reprcrash.message or str(report.longrepr), 500)
+        crash = getattr(report.longrepr, "reprcrash", None)
+        text = crash.message if crash is not None else str(report.longrepr)
+        # the headline only: prompt and response are fields of the record already
+        record["message"] = excerpt(text.splitlines()[0] if text.strip() else text, 300)
     if "verdict" in observation:
         item.user_properties.append(("trust.verdict", observation["verdict"].get("label", "")))
     report.user_properties.append((RECORD_PROPERTY, record))
