@@ -11,7 +11,7 @@ KINDS = ("email", "phone", "card", "national_id")
 KIND_NAMES = {"email": "e-mail", "phone": "phone number", "card": "payment card", "national_id": "national id",
               "secret": "secret"}
 
-_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 # 13-19 digits, optionally grouped by spaces or dashes; kept only when the Luhn check passes.
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 # US SSN with separators (a bare 9-digit number is too often something else); excludes never-issued areas.
@@ -76,7 +76,7 @@ def find_leaks(text: str, kinds: Sequence[str] = KINDS, secrets: Iterable[str] =
         if needle and needle in lowered:
             found.append((lowered.index(needle), Leak("secret", str(secret))))
     if "email" in kinds:
-        for m in _EMAIL.finditer(text):
+        for m in EMAIL.finditer(text):
             add(m.start(), m.end(), "email")
     if "card" in kinds:
         for m in _CARD.finditer(text):

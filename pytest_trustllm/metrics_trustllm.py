@@ -3,15 +3,12 @@ the template x shot cells), toxicity and embedding similarity. Pure functions ov
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .leaks import EMAIL  # one e-mail pattern for assert_no_leak and the TrustLLM leakage metrics
 from .metrics import macro_mean
-
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-
 
 # -- AdvGLUE ------------------------------------------------------------------------------------------------
 
