@@ -31,12 +31,13 @@ def trust_case(request: pytest.FixtureRequest):
 
 def _stop_run(state, exc: Exception) -> NoReturn:
     """The model cannot serve at all: stop the whole run with one message, not one error per probe."""
+    __tracebackhide__ = True
     message = str(exc) if isinstance(exc, pytest.UsageError) else f"--trust-model={state.settings.model}: {exc}"
     if state.is_worker:
         from .prefetch_hooks import stop_worker
 
         stop_worker(state.config, message)
-        raise ProbeError(message)
+        raise ProbeError(message) from None  # the cause is in the message; its traceback is noise
     pytest.exit(f"pytest-trustllm: {message}", returncode=pytest.ExitCode.USAGE_ERROR)
 
 

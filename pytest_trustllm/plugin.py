@@ -103,6 +103,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash[STATE_KEY]
     if state.is_worker:
         publish_worker_identities(state)
+    elif state.unavailable:
+        pass  # xdist: the model could not serve, so no probe was answered and no metric or gate means anything
     elif not session.config.option.collectonly and (state.results.records or state.settings.gates):
         finish_session(state, session, exitstatus)
 

@@ -25,7 +25,6 @@ class ResponsesPlugin:
         self.state = state
         self.replay_misses: list[str] = []
         self.run_ids: set[str] = set()
-        self.unavailable: str | None = None  # xdist: why a worker stopped (the model cannot serve)
 
     # -- xdist controller: collect what the workers fetched; remove the run's scratch store at the end ------
     @pytest.hookimpl(optionalhook=True)
@@ -40,11 +39,11 @@ class ResponsesPlugin:
         from .finish import WORKER_JUDGES
 
         self.state.worker_judges.update(output.get(WORKER_JUDGES, {}))
-        self.unavailable = self.unavailable or output.get(UNAVAILABLE_OUTPUT)
+        self.state.unavailable = self.state.unavailable or output.get(UNAVAILABLE_OUTPUT)
 
     @pytest.hookimpl(trylast=True)  # after the gates decided: a model that could not serve is a usage error
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.unavailable and not self.state.is_worker:
+        if self.state.unavailable and not self.state.is_worker:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -74,8 +73,8 @@ class ResponsesPlugin:
             if stats.calls.retries:
                 parts.append(f"{stats.calls.retries} retries ({stats.calls.rate_limited} rate limited)")
             terminalreporter.write_line(f"pytest-trustllm: {total} answers: {', '.join(parts)}")
-        if self.unavailable:
-            terminalreporter.write_line(f"pytest-trustllm: stopped: {self.unavailable}", red=True)
+        if state.unavailable:
+            terminalreporter.write_line(f"pytest-trustllm: stopped: {state.unavailable}", red=True)
         if self.replay_misses:
             first = self.replay_misses[0]
             terminalreporter.write_line(

@@ -99,6 +99,22 @@ def test_an_unreachable_endpoint_stops_the_run_with_one_message(pytester, openai
     result.stderr.fnmatch_lines([f"ERROR: --trust-model=openai:m@{url}: cannot reach {url}*"])
 
 
+def test_under_xdist_an_unreachable_endpoint_stops_every_worker_without_a_summary(pytester, openai_stub):
+    url = openai_stub.url
+    openai_stub.close()
+    write_suite(pytester, prompts(50))
+    result = pytester.runpytest_subprocess(f"--trust-model=openai:m@{url}", "-n", "2", "--trust-report=r.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    out = result.stdout.str()
+    stopped = [line for line in result.stdout.lines if line.startswith("pytest-trustllm: stopped:")]
+    assert stopped == [f"pytest-trustllm: stopped: --trust-model=openai:m@{url}: cannot reach {url} "
+                       "(ConnectError: [Errno 111] Connection refused); is the server running?"]
+    assert result.parseoutcomes().get("errors", 0) <= 2  # at most one probe per worker, not fifty errors
+    assert "trust summary" not in out and "gate " not in out  # no table of empty metrics, no failed gates
+    assert "During handling of the above exception" not in out
+    assert not (pytester.path / "r.json").exists()
+
+
 def test_an_endpoint_that_dies_mid_run_stops_it(pytester, openai_stub):
     openai_stub.add_fault("reset", times=None, match=lambda messages, body: int(messages[-1]["content"][-2:]) >= 4)
     write_suite(pytester, [f"question {i:02d}" for i in range(60)])
