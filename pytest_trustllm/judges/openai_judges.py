@@ -198,8 +198,9 @@ class OpenAIEmbedder(Embedder):
             try:
                 result = self._openai.embeddings.create(model=self.model, input=chunk)
             except openai.APIError as exc:
-                message = str(exc).replace(self._key, "***") if self._key else str(exc)
-                raise JudgeError(f"embeddings {self.model} at {self.url}: {message}") from None
+                from ..redaction import redact
+
+                raise JudgeError(f"embeddings {self.model} at {self.url}: {redact(str(exc), self._key)}") from None
             rows.extend(item.embedding for item in sorted(result.data, key=lambda d: d.index))
         vectors = np.asarray(rows, dtype=np.float32).reshape(len(texts), -1)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)

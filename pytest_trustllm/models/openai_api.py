@@ -131,8 +131,10 @@ class OpenAIModel(Model):
         except ModelUnavailable as exc:
             listed = ", ".join(served[:10]) + (" ..." if len(served) > 10 else "")
             raise ModelUnavailable(f"{exc}; {self.url} serves: {listed or 'no models'}") from None
-        except ModelError:
-            pass
+        except ModelError as exc:  # not listed, and a one-token request was refused: the name is wrong
+            listed = ", ".join(served[:10]) + (" ..." if len(served) > 10 else "")
+            raise ModelUnavailable(f"model {self.name!r} is not listed at {self.url} and a one-token request "
+                                   f"was refused ({exc}); {self.url} serves: {listed or 'no models'}") from None
 
     async def _probe_once(self) -> None:
         try:
@@ -146,11 +148,15 @@ class OpenAIModel(Model):
 
     @staticmethod
     def _message(exc: Exception) -> str:
-        body = getattr(exc, "body", None)
+        """The server's own words: OpenAI and vLLM send {"error": {"message"}}, TGI {"error": "..."},
+        FastAPI servers such as `transformers serve` {"detail": "..."}."""
+        body = getattr(exc, "body", None)  # the client already unwrapped "error" where there was one
         if isinstance(body, dict):
-            inner = body.get("error", body)
-            if isinstance(inner, dict) and inner.get("message"):
-                return str(inner["message"])
+            body = body.get("error", body)
+        if isinstance(body, dict):
+            body = body.get("message") or body.get("detail")
+        if isinstance(body, str) and body:
+            return body
         return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
     @staticmethod

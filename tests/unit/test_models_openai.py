@@ -91,6 +91,45 @@ def test_errors_are_classified_for_retrying(monkeypatch, status, headers, kind, 
     assert check(info.value)
 
 
+@pytest.mark.parametrize("body", [
+    {"error": {"message": "max_tokens is too large", "type": "invalid_request_error"}},  # OpenAI, vLLM
+    {"object": "error", "message": "max_tokens is too large"},  # older vLLM
+    {"error": "max_tokens is too large", "error_type": "validation"},  # TGI
+    {"detail": "max_tokens is too large"},  # FastAPI servers: `transformers serve`
+])
+def test_the_servers_own_error_message_is_shown(monkeypatch, body):
+    model = mocked(lambda request: httpx2.Response(400, json=body), monkeypatch)
+    with pytest.raises(ModelError, match=r"^HTTP 400: max_tokens is too large$"):
+        run(model.agenerate("hi", GenParams()))
+
+
+def test_an_unlisted_model_that_the_server_refuses_stops_the_run(monkeypatch):
+    def server(request):
+        if request.url.path.endswith("/models"):
+            return httpx2.Response(200, json={"object": "list", "data": [
+                {"id": "served-model", "object": "model", "created": 0, "owned_by": "x"}]})
+        return httpx2.Response(400, json={"detail": "Server is pinned to 'served-model'; requested 'm'."})
+
+    with pytest.raises(ModelUnavailable) as info:
+        OpenAIModel("openai:m@http://127.0.0.1:9/v1", transport=httpx2.MockTransport(server))
+    assert str(info.value) == ("model 'm' is not listed at http://127.0.0.1:9/v1 and a one-token request was "
+                               "refused (HTTP 400: Server is pinned to 'served-model'; requested 'm'.); "
+                               "http://127.0.0.1:9/v1 serves: served-model")
+
+
+def test_an_unlisted_alias_the_server_answers_is_accepted(monkeypatch):
+    def server(request):
+        if request.url.path.endswith("/models"):
+            return httpx2.Response(200, json={"object": "list", "data": [
+                {"id": "served-model", "object": "model", "created": 0, "owned_by": "x"}]})
+        return httpx2.Response(200, json={
+            "id": "x", "object": "chat.completion", "created": 0, "model": "served-model",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "pong"}, "finish_reason": "stop"}]})
+
+    model = OpenAIModel("openai:alias@http://127.0.0.1:9/v1", transport=httpx2.MockTransport(server))
+    assert model.identity()["model"] == "alias"
+
+
 def test_a_key_echoed_by_the_server_is_redacted(monkeypatch):
     model = mocked(error(401, f"Incorrect API key provided: {FAKE_KEY}"), monkeypatch, key=FAKE_KEY)
     with pytest.raises(ModelUnavailable) as info:
