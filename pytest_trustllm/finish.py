@@ -23,7 +23,7 @@ def publish_worker_identities(state) -> None:
 def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
     from . import report, summary
 
-    result = summary.build(state.results)
+    result = summary.build(state.results, state.baseline)
     status = int(exitstatus) if state.settings.strict else summary.gated_exit_status(result, int(exitstatus))
     full: dict[str, Any] = {
         "schema_version": 1,
@@ -31,7 +31,8 @@ def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
         "run": {"started": datetime.fromtimestamp(state.started, timezone.utc).isoformat(),
                 "duration_s": round(time.time() - state.started, 3), "exit_status": status,
                 "pytest_exit_status": int(exitstatus), "strict": state.settings.strict,
-                "sample": state.settings.sample, "seed": state.settings.seed, "totals": result["totals"]},
+                "sample": state.settings.sample, "seed": state.settings.seed, "totals": result["totals"],
+                "baseline": state.baseline.identity() if state.baseline else None},
         **{k: result[k] for k in ("tasks", "dimensions", "gates", "cases")},
     }
     session.config.hook.pytest_trustllm_summary(config=session.config, summary=full)

@@ -25,6 +25,8 @@ _VALUE_OPTIONS = [
     ("--trust-data", "trust_data", "string", "",
      "root of the TrustLLM dataset (<dimension>/<file>.json); env TRUSTLLM_DATA also works"),
     ("--trust-report", "trust_report", "string", "", "write the JSON report to this path"),
+    ("--trust-baseline", "trust_baseline", "string", "",
+     "JSON report of an earlier run, for regression gates such as 'safety/jailbreak.rta>=baseline-0.02'"),
     ("--trust-cache", "trust_cache", "string", "", "response cache file (default: under .pytest_cache/)"),
     ("--trust-sample", "trust_sample", "string", "", "run N probes per task, chosen with --trust-seed"),
     ("--trust-seed", "trust_seed", "string", "0", "seed for sampling and generation (default 0)"),
@@ -47,7 +49,8 @@ def add_options(parser: pytest.Parser) -> None:
         parser.addini(ini, help_text, type=ini_type, default=default)
     group.addoption("--trust-gate", dest="trust_gates", action="append", default=None, metavar="EXPR",
                     help="gate, repeatable: DIM[/TASK][.METRIC] OP NUMBER, e.g. 'safety/jailbreak.rta>=0.9'; "
-                         "prefix 'ci:' to require the 95%% interval bound to clear it")
+                         "prefix 'ci:' to require the 95%% interval bound to clear it; 'OP baseline-0.02' "
+                         "compares with --trust-baseline")
     parser.addini("trust_gates", "gates, one per line (see --trust-gate)", type="linelist", default=[])
     for opt, ini, help_text in _FLAG_OPTIONS:
         dest = ini or opt.removeprefix("--").replace("-", "_")
@@ -65,6 +68,7 @@ class Settings:
     llm_judge: str
     data_dir: Path | None
     report: Path | None
+    baseline: str  # path of an earlier run's JSON report ("": none); read on the controller (see baseline.py)
     cache: Path | None
     no_cache: bool
     replay: bool
@@ -118,6 +122,12 @@ def resolve(config: pytest.Config) -> Settings:
     gate_exprs = list(cli_gates) if cli_gates else list(config.getini("trust_gates"))
     gates = tuple(parse_gate(expr, origin="--trust-gate" if cli_gates else "ini trust_gates") for expr in gate_exprs)
 
+    baseline = _value(config, "trust_baseline").strip()
+    regression = [g.expr for g in gates if g.against_baseline]
+    if regression and not baseline:
+        raise pytest.UsageError(f"gate {regression[0]!r} compares with a baseline: give --trust-baseline=REPORT.json "
+                                "(the JSON report of an earlier run, written with --trust-report)")
+
     report = _value(config, "trust_report").strip()
     cache = _value(config, "trust_cache").strip()
     if config.getoption("trust_replay") and config.getoption("trust_no_cache"):
@@ -132,6 +142,7 @@ def resolve(config: pytest.Config) -> Settings:
         llm_judge=_value(config, "trust_llm_judge").strip(),
         data_dir=data_dir,
         report=(rootdir / report) if report else None,
+        baseline=baseline,
         cache=(rootdir / cache) if cache else None,
         no_cache=bool(config.getoption("trust_no_cache")),
         replay=bool(config.getoption("trust_replay")),

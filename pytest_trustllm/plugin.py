@@ -43,6 +43,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if not state.is_worker:
         from .collection import RecordCollector
 
+        if settings.baseline:  # read and checked before anything runs: a bad baseline is a usage error
+            from .baseline import load_baseline
+
+            state.baseline = load_baseline(settings.baseline, config.invocation_params.dir)
+
         config.pluginmanager.register(RecordCollector(state), "trustllm-records")
 
 

@@ -38,7 +38,7 @@ def _gate_text(task: dict[str, Any]) -> str:
         gate = parse_gate(expr)
         name = gate.metric or (task["metric"] if gate.task else f"{gate.dimension} pass_rate")
         name = "" if name == task["metric"] else f"{name} "  # the metric column names the primary one
-        parts.append(f"{'ci:' if gate.use_ci else ''}{name}{gate.op} {gate.threshold:g}")
+        parts.append(f"{'ci:' if gate.use_ci else ''}{name}{gate.op} {gate.threshold_text()}")
     return ", ".join(parts)
 
 
@@ -81,6 +81,13 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
         status = "passed" if gate["passed"] else "FAILED"
         value = gate.get("bound", gate["value"]) if gate["ci"] else gate["value"]
         detail = gate["error"] or f"{'CI bound' if gate['ci'] else 'value'} {_fmt(value)}"
+        base = gate.get("baseline")
+        if base and not gate["error"]:
+            margin = f" {base['margin']:+g}" if base["margin"] else ""
+            detail += f"; threshold {_fmt(gate['threshold'])} = baseline {_fmt(base['value'])}{margin}"
+            if base["common_probes"] is not None and base["common_probes"] < max(base["probes"], gate["n"] or 0):
+                detail += (f"; only {base['common_probes']} probes in common with the baseline "
+                           f"({base['probes']} there, {gate['n']} here)")
         lines.append(f"gate {gate['expr']}: {status} ({detail})")
     totals = summary["run"]["totals"] if "run" in summary else summary["totals"]
     tolerated, failed = totals["tolerated_failures"], totals["failed_probes"]

@@ -27,6 +27,7 @@ class TrustState:
         self._judges: dict[tuple[str, str], Any] = {}
         self.started = time.time()
         self.worker_judges: dict[str, Any] = {}  # xdist controller: identities the workers published
+        self.baseline: Any = None  # controller: the --trust-baseline report (baseline.Baseline)
         self.unavailable: str | None = None  # xdist controller: why the workers stopped (the model cannot serve)
         self._datasets: dict[str, list[dict[str, Any]]] = {}
         self.is_worker = hasattr(config, "workerinput")

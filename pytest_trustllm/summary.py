@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from .baseline import Baseline
 from .gates import Gate
 from .metrics import HIGHER, rate_metric
 from .results import Results, TaskResult
@@ -21,7 +22,9 @@ def _dimension_metrics(tasks: list[TaskResult], results: Results) -> dict[str, A
     return out
 
 
-def evaluate_gate(gate: Gate, tasks: dict[tuple[str, str], TaskResult], dims: dict[str, Any]) -> dict[str, Any]:
+def evaluate_gate(gate: Gate, tasks: dict[tuple[str, str], TaskResult], dims: dict[str, Any],
+                  baseline: Baseline | None = None,
+                  case_ids: dict[tuple[str, str], set[str]] | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {"expr": gate.expr, "origin": gate.origin, "op": gate.op, "threshold": gate.threshold,
                            "ci": gate.use_ci, "value": None, "passed": False, "error": None}
     if gate.task is None:
@@ -48,6 +51,10 @@ def evaluate_gate(gate: Gate, tasks: dict[tuple[str, str], TaskResult], dims: di
     row["metric"] = metric.name
     row["direction"] = metric.direction
     row["value"] = None if metric.value is None else round(metric.value, 6)
+    row["n"] = metric.n
+    if gate.against_baseline and not _resolve_baseline(gate, row, baseline, (case_ids or {}).get(
+            (gate.dimension, gate.task or ""))):
+        return row
     compared = metric.value
     if gate.use_ci:
         compared = getattr(metric, gate.bound_name())
@@ -55,21 +62,41 @@ def evaluate_gate(gate: Gate, tasks: dict[tuple[str, str], TaskResult], dims: di
     if compared is None:
         row["error"] = "no value (no judged probes, or every answer was invalid)"
         return row
-    row["passed"] = gate.compare(compared)
+    row["passed"] = gate.compare(compared, row["threshold"])
     return row
+
+
+def _resolve_baseline(gate: Gate, row: dict[str, Any], baseline: Baseline | None, here: set[str] | None) -> bool:
+    """Fill a regression gate's threshold (baseline value + margin) into ROW; False, with the error, if none."""
+    if baseline is None:
+        row["error"] = ("a regression gate needs a baseline: give --trust-baseline=REPORT.json "
+                        "(the JSON report of an earlier run, written with --trust-report)")
+        return False
+    found = baseline.lookup(gate.dimension, gate.task, row["metric"])
+    if found.missing:
+        row["error"] = found.missing
+        return False
+    row["threshold"] = round(found.value + gate.margin, 6)
+    common = len(found.case_ids & here) if gate.task is not None and here is not None else None
+    row["baseline"] = {"value": round(found.value, 6), "margin": gate.margin, "n": found.n,
+                       "probes": len(found.case_ids) if gate.task is not None else None, "common_probes": common}
+    return True
 
 
 def _covers(gate: Gate, dimension: str, task: str) -> bool:
     return gate.dimension == dimension and gate.task in (None, task)
 
 
-def build(results: Results) -> dict[str, Any]:
+def build(results: Results, baseline: Baseline | None = None) -> dict[str, Any]:
     """The summary (the JSON report's tasks/dimensions/gates/cases and the exit decision inputs)."""
     tasks = results.tasks()
     task_index = {(t.dimension, t.task): t for t in tasks}
     dims = _dimension_metrics(tasks, results)
+    case_ids: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for record in results.records.values():
+        case_ids[(record["dimension"], record["task"])].add(str(record.get("case_id")))
     gates = results.all_gates()
-    gate_rows = [(g, evaluate_gate(g, task_index, dims)) for g in gates]
+    gate_rows = [(g, evaluate_gate(g, task_index, dims, baseline, case_ids)) for g in gates]
 
     for task in tasks:
         # a task is judged by its own gates; a dimension gate speaks for the tasks that have none

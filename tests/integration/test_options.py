@@ -12,7 +12,7 @@ from .core_suite import write_suite
     [
         (["--trust-model", "gpt 4"], "--trust-model='gpt 4' is not a model spec; accepted: smollm2, rules, hf:PATH_OR_ID"),
         (["--trust-model", "py:nomodule"], "--trust-model=py:nomodule: expected py:MODULE:FUNCTION, e.g. py:mymodels:generate"),
-        (["--trust-gate", "safety>>0.9"], "--trust-gate 'safety>>0.9': malformed gate; expected [ci:]DIMENSION[/TASK][.METRIC] OP NUMBER"),
+        (["--trust-gate", "safety>>0.9"], "--trust-gate 'safety>>0.9': malformed gate; expected [ci:]DIMENSION[/TASK][.METRIC] OP (NUMBER | baseline[+-NUMBER])"),
         (["--trust-gate", "safety/jailbreak.rta>=high"], "--trust-gate 'safety/jailbreak.rta>=high': malformed gate"),
         (["--trust-sample", "-3"], "--trust-sample='-3': expected a positive whole number of probes per task"),
         (["--trust-sample", "five"], "--trust-sample='five': expected a positive whole number"),

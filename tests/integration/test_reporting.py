@@ -23,7 +23,7 @@ def test_json_report_has_the_contract_fields_and_validates(pytester):
     assert report["dimensions"]["safety"]["passed"] is True
     assert report["gates"] == [{"expr": "safety/harmful_requests>=0.8", "origin": "--trust-gate", "op": ">=",
                                 "threshold": 0.8, "ci": False, "value": 0.85, "passed": True, "error": None,
-                                "metric": "pass_rate", "direction": "higher"}]
+                                "metric": "pass_rate", "direction": "higher", "n": 20}]
     task = report["tasks"][0]
     assert (round(task["ci_low"], 3), round(task["ci_high"], 3)) == (0.640, 0.948)
     assert task["threshold"] == 0.8

@@ -21,8 +21,20 @@ def test_parse(expr, parts):
     assert (g.dimension, g.task, g.metric, g.op, g.threshold, g.use_ci) == parts
 
 
+@pytest.mark.parametrize(("expr", "margin", "text"), [
+    ("safety/jailbreak.rta>=baseline-0.02", -0.02, "baseline-0.02"),
+    ("ci:safety>= baseline + 0.1", 0.1, "baseline+0.1"),
+    ("privacy/privacy_leakage.td<=baseline", 0.0, "baseline"),
+])
+def test_parse_regression_gates(expr, margin, text):
+    g = parse_gate(expr)
+    assert (g.threshold, g.margin, g.against_baseline, g.threshold_text()) == (None, margin, True, text)
+    assert g.compare(0.9, threshold=0.88) == (g.op == ">=")  # the threshold comes from the baseline
+
+
 @pytest.mark.parametrize("expr", ["safety", "safety=0.9", "safety>>0.9", "safety/>=0.9", ">=0.9", "safety>=",
-                                  "safety>=0.9x", "safety/jailbreak.rta=>0.9", "ci: >=0.5"])
+                                  "safety>=0.9x", "safety/jailbreak.rta=>0.9", "ci: >=0.5", "safety>=baseline0.1",
+                                  "safety>=base", "safety>=baseline-", "safety>=baseline*0.9", "safety>=0.9-baseline"])
 def test_malformed(expr):
     with pytest.raises(pytest.UsageError, match="malformed gate; expected"):
         parse_gate(expr)

@@ -1,0 +1,88 @@
+"""``--trust-baseline``: the JSON report of an earlier run, for regression gates (``rta>=baseline-0.02``).
+
+The baseline is read once on the controller, checked against the shipped report schema, and reduced to what
+the gates need: each task's metric values and probe ids, and each dimension's pass rate. A regression gate
+says how many of this run's probes the baseline also ran, so a comparison on different probes is visible.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FLAG = "--trust-baseline"
+
+
+@dataclass(frozen=True)
+class BaselineValue:
+    value: float | None
+    n: int  # observations behind the value in the baseline run
+    case_ids: frozenset[str]  # the baseline's probes of this task (empty for a dimension)
+    missing: str | None = None  # why there is no value to compare with
+
+
+class Baseline:
+    def __init__(self, path: Path, report: dict[str, Any]) -> None:
+        self.path = path
+        self.model = report.get("model", {}).get("spec")
+        self.started = report.get("run", {}).get("started")
+        self.tasks = {(t["dimension"], t["task"]): t for t in report["tasks"]}
+        self.dimensions = report["dimensions"]
+        ids: dict[tuple[str, str], set[str]] = {}
+        for case in report["cases"]:
+            if case.get("case_id") is not None:
+                ids.setdefault((case.get("dimension"), case.get("task")), set()).add(str(case["case_id"]))
+        self.case_ids = {key: frozenset(value) for key, value in ids.items()}
+
+    def identity(self) -> dict[str, Any]:
+        return {"path": str(self.path), "model": self.model, "started": self.started}
+
+    def lookup(self, dimension: str, task: str | None, metric: str) -> BaselineValue:
+        """The baseline's value of DIMENSION[/TASK].METRIC, or why it has none."""
+        if task is None:
+            entry = self.dimensions.get(dimension)
+            if entry is None:
+                return BaselineValue(None, 0, frozenset(), f"the baseline {self.path} has no dimension "
+                                                           f"{dimension!r} (it has: {', '.join(sorted(self.dimensions))})")
+            return BaselineValue(entry.get("value"), int(entry.get("n", 0)), frozenset(),
+                                 None if entry.get("value") is not None else "the baseline's value is empty")
+        entry = self.tasks.get((dimension, task))
+        if entry is None:
+            known = ", ".join(sorted(f"{d}/{t}" for d, t in self.tasks)) or "none"
+            return BaselineValue(None, 0, frozenset(), f"the baseline {self.path} has no task {dimension}/{task} "
+                                                       f"(it has: {known})")
+        measured = entry["metrics"].get(metric)
+        if measured is None:
+            return BaselineValue(None, 0, frozenset(), f"the baseline's {dimension}/{task} has no metric {metric!r} "
+                                                       f"(it has: {', '.join(sorted(entry['metrics']))})")
+        value = measured.get("value")
+        return BaselineValue(value, int(measured.get("n", 0)), self.case_ids.get((dimension, task), frozenset()),
+                             None if value is not None else "the baseline's value is empty")
+
+
+def load_baseline(raw: str, rootdir: Path) -> Baseline:
+    """Read and check the report at RAW (relative to ROOTDIR); a UsageError says what is wrong with it."""
+    import jsonschema
+
+    from .report import load_schema
+
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        path = rootdir / path
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise pytest.UsageError(f"{FLAG}={raw}: cannot read it ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise pytest.UsageError(f"{FLAG}={raw}: not a JSON report of pytest-trustllm ({exc})") from None
+    try:
+        jsonschema.validate(report, load_schema())
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
+        raise pytest.UsageError(f"{FLAG}={raw}: not a JSON report of pytest-trustllm (at {where}: "
+                                f"{exc.message[:200]})") from None
+    return Baseline(path, report)
