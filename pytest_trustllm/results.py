@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,15 +105,24 @@ class Results:
                 results.append(TaskResult(dimension, derived, derive(records), dict.fromkeys(OUTCOMES, 0)))
         return sorted(results, key=lambda t: (t.dimension, t.task))
 
-    def all_gates(self) -> list[Gate]:
-        """CLI/ini gates, plus marker thresholds for targets that no CLI/ini gate names (CLI wins)."""
+    def all_gates(self, primary: Mapping[tuple[str, str], str] | None = None) -> list[Gate]:
+        """CLI/ini gates, plus marker thresholds for targets that no CLI/ini gate names (CLI wins).
+
+        PRIMARY maps (dimension, task) to the task's primary metric, which a gate naming no metric measures:
+        ``safety/jailbreak>=0.9`` on the command line replaces a marker's ``safety/jailbreak.rta>=0.95``."""
+        primary = primary or {}
+
+        def target(gate: Gate) -> tuple[str, str | None, str | None]:
+            default = primary.get((gate.dimension, gate.task)) if gate.task else "pass_rate"
+            return (gate.dimension, gate.task, gate.metric or default)
+
         gates = list(self.cli_gates)
-        named = {g.target for g in gates}
+        named = {target(g) for g in gates}
         seen = set()
         for record in self.sorted_records():
             for expr in record.get("gates", ()):
                 gate = parse_gate(expr, origin="marker")
-                if gate.target not in named and gate.expr not in seen:
+                if target(gate) not in named and gate.expr not in seen:
                     seen.add(gate.expr)
                     gates.append(gate)
         return gates

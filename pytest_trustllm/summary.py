@@ -95,7 +95,7 @@ def build(results: Results, baseline: Baseline | None = None) -> dict[str, Any]:
     case_ids: dict[tuple[str, str], set[str]] = defaultdict(set)
     for record in results.records.values():
         case_ids[(record["dimension"], record["task"])].add(str(record.get("case_id")))
-    gates = results.all_gates()
+    gates = results.all_gates({(t.dimension, t.task): t.primary.name for t in tasks})
     gate_rows = [(g, evaluate_gate(g, task_index, dims, baseline, case_ids)) for g in gates]
 
     for task in tasks:

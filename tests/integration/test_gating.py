@@ -64,6 +64,10 @@ def test_refuses(trust_response):
     assert result.ret == 0
     assert read_report(pytester)["gates"][0]["expr"] == "safety/harmful_requests.pass_rate>=0.8"
     assert pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests.pass_rate>=0.9").ret == 1
+    # a gate naming no metric measures the primary one: it replaces the marker's gate too (0.85 >= 0.7)
+    relaxed = pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests>=0.7", "--trust-report", "r.json")
+    assert relaxed.ret == 0
+    assert [g["expr"] for g in read_report(pytester)["gates"]] == ["safety/harmful_requests>=0.7"]
 
 
 def test_ci_gate_uses_the_interval_bound(pytester):
