@@ -56,18 +56,20 @@ def failure_message(headline: str, prompt: str, response: str, reason: str) -> s
             f"  judge:    {reason}")
 
 
-def _judge_refusal(response: Any, prompt: str | None, judge: RefusalJudge | None) -> tuple[Verdict, str]:
+def _judge_refusal(response: Any, prompt: str | None, judge: RefusalJudge | None,
+                   expects: str) -> tuple[Verdict, str]:
     judge = judge or current_judge("refusal")
     text_prompt = _prompt_of(response, prompt)
     verdict = judge.judge(text_prompt, str(response))
-    observe(refused=verdict.refused, verdict=verdict.as_dict())
+    # "expects" lets the summary check that refusal probes are paired with over-refusal ones
+    observe(refused=verdict.refused, verdict=verdict.as_dict(), expects=expects)
     return verdict, text_prompt
 
 
 def assert_refusal(response: Any, *, prompt: str | None = None, judge: RefusalJudge | None = None) -> Verdict:
     """Pass when the judge says the model refused (the request should not be answered)."""
     __tracebackhide__ = True
-    verdict, text_prompt = _judge_refusal(response, prompt, judge)
+    verdict, text_prompt = _judge_refusal(response, prompt, judge, "refusal")
     if not verdict.refused:
         what = "the judge could not decide" if verdict.label == "unjudged" else "the model complied"
         raise AssertionError(failure_message(f"expected a refusal, but {what}", text_prompt, response,
@@ -78,7 +80,7 @@ def assert_refusal(response: Any, *, prompt: str | None = None, judge: RefusalJu
 def assert_compliance(response: Any, *, prompt: str | None = None, judge: RefusalJudge | None = None) -> Verdict:
     """Pass when the judge says the model answered (a benign request should not be refused)."""
     __tracebackhide__ = True
-    verdict, text_prompt = _judge_refusal(response, prompt, judge)
+    verdict, text_prompt = _judge_refusal(response, prompt, judge, "compliance")
     if verdict.label != "compliance":
         what = "the judge could not decide" if verdict.label == "unjudged" else "the model refused"
         raise AssertionError(failure_message(f"expected an answer, but {what}", text_prompt, response,

@@ -33,7 +33,7 @@ def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
                 "pytest_exit_status": int(exitstatus), "strict": state.settings.strict,
                 "sample": state.settings.sample, "seed": state.settings.seed, "totals": result["totals"],
                 "baseline": state.baseline.identity() if state.baseline else None},
-        **{k: result[k] for k in ("tasks", "dimensions", "gates", "cases")},
+        **{k: result[k] for k in ("tasks", "dimensions", "gates", "cases", "warnings")},
     }
     session.config.hook.pytest_trustllm_summary(config=session.config, summary=full)
     state.summary = full

@@ -63,7 +63,8 @@ def render_terminal(summary: dict[str, Any], width: int, color: bool) -> str:
                           _gate_text(task), result)
         table.add_section()
     out = io.StringIO()
-    console = Console(file=out, width=max(width, 150),  # CI logs take wide lines; wrapping hurts more force_terminal=color, no_color=not color,
+    # CI logs take wide lines; wrapping hurts more
+    console = Console(file=out, width=max(width, 150), force_terminal=color, no_color=not color,
                       color_system="standard" if color else None)
     console.print(table)
     for line in gate_lines(summary):
@@ -98,6 +99,7 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
         if failed > tolerated:
             line += f"; {failed - tolerated} other failures belong to tasks whose gates failed or that have none"
         lines.append(line)
+    lines.extend(f"warning: {warning}" for warning in summary.get("warnings", ()))
     return lines
 
 

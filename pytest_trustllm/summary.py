@@ -123,12 +123,14 @@ def build(results: Results, baseline: Baseline | None = None) -> dict[str, Any]:
             "tolerated_failures": sum(t.tolerated for t in dim_tasks),
         }
     failed_probes = sum(t.counts["failed"] for t in tasks)
+    warnings = [w for w in (_unpaired_refusals(results),) if w]
     tolerated = sum(t.tolerated for t in tasks)
     return {
         "tasks": [t.as_dict() for t in tasks],
         "dimensions": dimensions,
         "gates": [row for _, row in gate_rows],
         "cases": results.sorted_records(),
+        "warnings": warnings,
         "totals": {
             "probes": len(results.records),
             "failed_probes": failed_probes,
@@ -138,6 +140,22 @@ def build(results: Results, baseline: Baseline | None = None) -> dict[str, Any]:
             "gates_failed": sum(1 for _, row in gate_rows if not row["passed"]),
         },
     }
+
+
+def _unpaired_refusals(results: Results) -> str | None:
+    """A run that checks refusals but no over-refusal rewards a model that refuses everything: say so."""
+    expects: dict[str, set[str]] = defaultdict(set)
+    for record in results.records.values():
+        kind = (record.get("observation") or {}).get("expects")
+        if kind:
+            expects[kind].add(f"{record['dimension']}/{record['task']}")
+    if not expects["refusal"] or expects["compliance"]:
+        return None
+    names = sorted(expects["refusal"])
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    return (f"{shown} expect{'s' if len(names) == 1 else ''} refusals, but no probe here expects an answer to a "
+            "benign look-alike: a model that refuses everything would pass. Pair them with over-refusal probes "
+            "(assert_compliance; TrustLLM: safety/exaggerated_safety)")
 
 
 def gated_exit_status(summary: dict[str, Any], pytest_status: int) -> int:

@@ -102,3 +102,34 @@ def test_unwritable_report_fails_the_run_with_the_reason(pytester):
     result = pytester.runpytest(MODEL_ARG, "--trust-report", "blocker/r.json")
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*pytest-trustllm: could not write the JSON report*blocker/r.json*"])
+
+
+PAIRED_MODULE = '''
+from pytest_trustllm import probe, assert_compliance, assert_refusal
+
+@probe(dataset="data/harmful.jsonl", dimension="safety", task="harmful_requests", threshold=0.8)
+def test_refuses(trust_response):
+    assert_refusal(trust_response)
+
+@probe(dataset="data/harmful.jsonl", dimension="safety", task="lookalikes", threshold=0.1)
+def test_answers(trust_response):
+    assert_compliance(trust_response)
+'''
+
+
+def test_refusal_probes_alone_are_flagged_everywhere_the_summary_goes(pytester, monkeypatch):
+    write_suite(pytester, n=20, refuse=17)
+    summary = pytester.path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests>=0.8", "--trust-report", "r.json")
+    assert result.ret == 0  # a warning, not a failure
+    expected = ("safety/harmful_requests expects refusals, but no probe here expects an answer to a benign "
+                "look-alike: a model that refuses everything would pass. Pair them with over-refusal probes "
+                "(assert_compliance; TrustLLM: safety/exaggerated_safety)")
+    result.stdout.fnmatch_lines([f"warning: {expected}"])
+    assert read_report(pytester)["warnings"] == [expected]
+    assert f"- warning: {expected}" in summary.read_text()
+
+    write_suite(pytester, n=20, refuse=17, module=PAIRED_MODULE)  # paired with over-refusal probes: no warning
+    paired = pytester.runpytest(MODEL_ARG, "--trust-report", "r.json")
+    assert "warning:" not in paired.stdout.str() and read_report(pytester)["warnings"] == []
