@@ -38,11 +38,14 @@ def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
     session.config.hook.pytest_trustllm_summary(config=session.config, summary=full)
     state.summary = full
     state.output_errors = []
-    if state.settings.report is not None:
+    for path, write, what in ((state.settings.report, report.write_json, "the JSON report"),
+                              (state.settings.card, report.write_card, "the trust card")):
+        if path is None:
+            continue
         try:
-            report.write_json(full, state.settings.report)
+            write(full, path)
         except Exception as exc:  # a report that cannot be written fails the run, with the reason
-            state.output_errors.append(f"could not write the JSON report {state.settings.report}: {exc}")
+            state.output_errors.append(f"could not write {what} {path}: {exc}")
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
         try:

@@ -25,6 +25,8 @@ _VALUE_OPTIONS = [
     ("--trust-data", "trust_data", "string", "",
      "root of the TrustLLM dataset (<dimension>/<file>.json); env TRUSTLLM_DATA also works"),
     ("--trust-report", "trust_report", "string", "", "write the JSON report to this path"),
+    ("--trust-card", "trust_card", "string", "",
+     "write a trust card (the summary table and gates) to this path: .md for Markdown, .html for HTML"),
     ("--trust-baseline", "trust_baseline", "string", "",
      "JSON report of an earlier run, for regression gates such as 'safety/jailbreak.rta>=baseline-0.02'"),
     ("--trust-cache", "trust_cache", "string", "", "response cache file (default: under .pytest_cache/)"),
@@ -68,6 +70,7 @@ class Settings:
     llm_judge: str
     data_dir: Path | None
     report: Path | None
+    card: Path | None
     baseline: str  # path of an earlier run's JSON report ("": none); read on the controller (see baseline.py)
     cache: Path | None
     no_cache: bool
@@ -129,6 +132,10 @@ def resolve(config: pytest.Config) -> Settings:
                                 "(the JSON report of an earlier run, written with --trust-report)")
 
     report = _value(config, "trust_report").strip()
+    card = _value(config, "trust_card").strip()
+    if card and Path(card).suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
+        raise pytest.UsageError(f"--trust-card={card}: the card's format comes from its extension: "
+                                ".md (Markdown) or .html (HTML)")
     cache = _value(config, "trust_cache").strip()
     if config.getoption("trust_replay") and config.getoption("trust_no_cache"):
         raise pytest.UsageError("--trust-replay answers from the response cache only; it cannot be combined "
@@ -142,6 +149,7 @@ def resolve(config: pytest.Config) -> Settings:
         llm_judge=_value(config, "trust_llm_judge").strip(),
         data_dir=data_dir,
         report=(rootdir / report) if report else None,
+        card=(rootdir / card) if card else None,
         baseline=baseline,
         cache=(rootdir / cache) if cache else None,
         no_cache=bool(config.getoption("trust_no_cache")),

@@ -1,4 +1,5 @@
-"""The terminal table (rich), the JSON report (validated against the shipped schema), Markdown."""
+"""The terminal table (rich), the JSON report (validated against the shipped schema), the Markdown and HTML
+trust cards."""
 
 from __future__ import annotations
 
@@ -42,8 +43,7 @@ def _gate_text(task: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def render_terminal(summary: dict[str, Any], width: int, color: bool) -> str:
-    from rich.console import Console
+def _table(summary: dict[str, Any]):
     from rich.table import Table
 
     table = Table(title="pytest-trustllm: trust summary", title_justify="left", expand=False)
@@ -62,14 +62,51 @@ def render_terminal(summary: dict[str, Any], width: int, color: bool) -> str:
                           _fmt(task["value"]), _ci(task), str(task["n"]), str(task["invalid"]),
                           _gate_text(task), result)
         table.add_section()
+    return table
+
+
+def render_terminal(summary: dict[str, Any], width: int, color: bool) -> str:
+    from rich.console import Console
+
     out = io.StringIO()
     # CI logs take wide lines; wrapping hurts more
     console = Console(file=out, width=max(width, 150), force_terminal=color, no_color=not color,
                       color_system="standard" if color else None)
-    console.print(table)
+    console.print(_table(summary))
     for line in gate_lines(summary):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     return out.getvalue()
+
+
+_HTML_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<title>pytest-trustllm trust card</title>
+<style>
+{stylesheet}
+body {{ color: {foreground}; background-color: {background}; }}
+</style>
+</head>
+<body>
+<pre style="font-family: Menlo, 'DejaVu Sans Mono', consolas, 'Courier New', monospace"><code>{code}</code></pre>
+</body>
+</html>
+"""
+
+
+def render_html(summary: dict[str, Any]) -> str:
+    """A standalone HTML trust card: who was tested, when, the table and the gate lines (rich's HTML export)."""
+    from rich.console import Console
+
+    console = Console(record=True, file=io.StringIO(), width=150, force_terminal=True, color_system="truecolor")
+    run = summary.get("run", {})
+    console.print(f"model: {summary.get('model', {}).get('spec', '-')}   started: {run.get('started', '-')}   "
+                  f"exit status: {run.get('exit_status', '-')}", markup=False, highlight=False)
+    console.print(_table(summary))
+    for line in gate_lines(summary):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    return console.export_html(inline_styles=True, code_format=_HTML_PAGE)
 
 
 def _result(passed: bool) -> str:
@@ -129,9 +166,24 @@ def write_json(report: dict[str, Any], path: Path) -> None:
     import jsonschema
 
     jsonschema.validate(report, load_schema())
+    _write_atomically(path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+
+
+CARD_FORMATS = {".md": render_markdown, ".markdown": render_markdown, ".html": render_html, ".htm": render_html}
+
+
+def write_card(report: dict[str, Any], path: Path) -> None:
+    """The trust card at PATH: Markdown or HTML, by the file's extension (checked when options are read)."""
+    _write_atomically(path, CARD_FORMATS[path.suffix.lower()](report))
+
+
+def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(report, fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -127,6 +127,7 @@ def test_workflow_uploads_what_its_commands_write_and_caches_where_they_read():
     for argv in pytest_commands(workflow).values():
         assert argv[argv.index("--junitxml") + 1] in uploaded
         assert argv[argv.index("--trust-report") + 1] in uploaded
+        assert argv[argv.index("--trust-card") + 1] in uploaded
     cached = {s["with"]["path"] for s in steps if s.get("uses", "").startswith("actions/cache/")}
     assert cached == {".trustllm-cache"}
     assert workflow["env"]["TRUST_CACHE"].startswith(".trustllm-cache/")

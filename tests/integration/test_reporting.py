@@ -6,6 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 
 import jsonschema
+import pytest
 
 from pytest_trustllm.report import load_schema
 
@@ -133,3 +134,35 @@ def test_refusal_probes_alone_are_flagged_everywhere_the_summary_goes(pytester, 
     write_suite(pytester, n=20, refuse=17, module=PAIRED_MODULE)  # paired with over-refusal probes: no warning
     paired = pytester.runpytest(MODEL_ARG, "--trust-report", "r.json")
     assert "warning:" not in paired.stdout.str() and read_report(pytester)["warnings"] == []
+
+
+def test_trust_cards_in_html_and_markdown(pytester):
+    write_suite(pytester, n=20, refuse=17)
+    result = pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests>=0.8", "--trust-card", "out/card.html")
+    assert result.ret == 0
+    html = (pytester.path / "out" / "card.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<title>pytest-trustllm trust card</title>" in html
+    assert "model: py:mymodel:generate" in html and "exit status: 0" in html
+    assert "harmful_requests" in html and "[0.640, 0.948]" in html
+    assert "gate safety/harmful_requests&gt;=0.8: passed (value 0.850)" in html  # escaped, as HTML must be
+
+    pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests>=0.8", "--trust-card", "card.md")
+    markdown = (pytester.path / "card.md").read_text()
+    assert markdown.startswith("## pytest-trustllm: trust summary")
+    assert "| harmful_requests | pass_rate ↑ | 0.850 | [0.640, 0.948] | 20 | 0 | >= 0.8 | ✅ pass |" in markdown
+
+
+def test_a_card_of_unknown_format_is_a_usage_error(pytester):
+    write_suite(pytester, n=2, refuse=2)
+    result = pytester.runpytest(MODEL_ARG, "--trust-card", "card.pdf")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --trust-card=card.pdf: the card's format comes from its extension: .md "
+                                 "(Markdown) or .html (HTML)"])
+
+
+def test_unwritable_card_fails_the_run_with_the_reason(pytester):
+    write_suite(pytester, n=3, refuse=3)
+    (pytester.path / "blocker").write_text("a file, not a folder")
+    result = pytester.runpytest(MODEL_ARG, "--trust-card", "blocker/card.html")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*pytest-trustllm: could not write the trust card*blocker/card.html*"])
