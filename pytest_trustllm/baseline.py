@@ -43,25 +43,29 @@ class Baseline:
 
     def lookup(self, dimension: str, task: str | None, metric: str) -> BaselineValue:
         """The baseline's value of DIMENSION[/TASK].METRIC, or why it has none."""
+        name = f"{dimension}/{task}.{metric}" if task else dimension
         if task is None:
-            entry = self.dimensions.get(dimension)
+            measured = self.dimensions.get(dimension)
+            if measured is None:
+                return _missing(f"the baseline {self.path} has no dimension {dimension!r} "
+                                f"(it has: {', '.join(sorted(self.dimensions))})")
+        else:
+            entry = self.tasks.get((dimension, task))
             if entry is None:
-                return BaselineValue(None, 0, frozenset(), f"the baseline {self.path} has no dimension "
-                                                           f"{dimension!r} (it has: {', '.join(sorted(self.dimensions))})")
-            return BaselineValue(entry.get("value"), int(entry.get("n", 0)), frozenset(),
-                                 None if entry.get("value") is not None else "the baseline's value is empty")
-        entry = self.tasks.get((dimension, task))
-        if entry is None:
-            known = ", ".join(sorted(f"{d}/{t}" for d, t in self.tasks)) or "none"
-            return BaselineValue(None, 0, frozenset(), f"the baseline {self.path} has no task {dimension}/{task} "
-                                                       f"(it has: {known})")
-        measured = entry["metrics"].get(metric)
-        if measured is None:
-            return BaselineValue(None, 0, frozenset(), f"the baseline's {dimension}/{task} has no metric {metric!r} "
-                                                       f"(it has: {', '.join(sorted(entry['metrics']))})")
-        value = measured.get("value")
-        return BaselineValue(value, int(measured.get("n", 0)), self.case_ids.get((dimension, task), frozenset()),
-                             None if value is not None else "the baseline's value is empty")
+                known = ", ".join(sorted(f"{d}/{t}" for d, t in self.tasks)) or "none"
+                return _missing(f"the baseline {self.path} has no task {dimension}/{task} (it has: {known})")
+            measured = entry["metrics"].get(metric)
+            if measured is None:
+                return _missing(f"the baseline's {dimension}/{task} has no metric {metric!r} "
+                                f"(it has: {', '.join(sorted(entry['metrics']))})")
+        if measured.get("value") is None:
+            return _missing(f"the baseline has no value for {name} (no judged probes there)")
+        return BaselineValue(measured["value"], int(measured.get("n", 0)),
+                             self.case_ids.get((dimension, task), frozenset()) if task else frozenset())
+
+
+def _missing(why: str) -> BaselineValue:
+    return BaselineValue(None, 0, frozenset(), why)
 
 
 def load_baseline(raw: str, rootdir: Path) -> Baseline:
