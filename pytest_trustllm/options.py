@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from .gates import Gate, parse_gate
+from .report import CARD_FORMATS
 
 # (option, ini name, ini type, default, help). CLI wins over ini; ini wins over the default.
 _VALUE_OPTIONS = [
@@ -133,7 +134,7 @@ def resolve(config: pytest.Config) -> Settings:
 
     report = _value(config, "trust_report").strip()
     card = _value(config, "trust_card").strip()
-    if card and Path(card).suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
+    if card and Path(card).suffix.lower() not in CARD_FORMATS:
         raise pytest.UsageError(f"--trust-card={card}: the card's format comes from its extension: "
                                 ".md (Markdown) or .html (HTML)")
     cache = _value(config, "trust_cache").strip()
