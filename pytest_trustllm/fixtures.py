@@ -8,11 +8,7 @@ import pytest
 
 from .assertions import excerpt
 from .responses import Request, TrustResponse
-from .state import STATE_KEY
-
-
-class ProbeError(Exception):
-    """The model gave no answer to this probe (after retries). The probe is an error, not a failure."""
+from .state import STATE_KEY, ProbeError
 
 
 def _state(request: pytest.FixtureRequest):
@@ -32,13 +28,7 @@ def trust_case(request: pytest.FixtureRequest):
 def _stop_run(state, exc: Exception) -> NoReturn:
     """The model cannot serve at all: stop the whole run with one message, not one error per probe."""
     __tracebackhide__ = True
-    message = str(exc) if isinstance(exc, pytest.UsageError) else f"--trust-model={state.settings.model}: {exc}"
-    if state.is_worker:
-        from .prefetch_hooks import stop_worker
-
-        stop_worker(state.config, message)
-        raise ProbeError(message) from None  # the cause is in the message; its traceback is noise
-    pytest.exit(f"pytest-trustllm: {message}", returncode=pytest.ExitCode.USAGE_ERROR)
+    state.stop_run(str(exc) if isinstance(exc, pytest.UsageError) else f"--trust-model={state.settings.model}: {exc}")
 
 
 @pytest.fixture(scope="session")

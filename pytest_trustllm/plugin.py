@@ -109,7 +109,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state.is_worker:
         publish_worker_identities(state)
     elif state.unavailable:
-        pass  # xdist: the model could not serve, so no probe was answered and no metric or gate means anything
+        pass  # xdist: the run was stopped (no model or judge), so no metric or gate means anything
     elif not session.config.option.collectonly and (state.results.records or state.settings.gates):
         finish_session(state, session, exitstatus)
 

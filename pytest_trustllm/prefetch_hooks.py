@@ -11,9 +11,9 @@ UNAVAILABLE_OUTPUT = "trustllm_unavailable"
 
 
 def stop_worker(config: pytest.Config, message: str) -> None:
-    """xdist worker: the model cannot serve. ``pytest.exit`` in a worker is an INTERNALERROR in xdist
-    (pytest-xdist#1239), so stop this worker after the current probe and tell the controller, which stops
-    the run and exits with a usage error (see :meth:`ResponsesPlugin.pytest_sessionfinish`)."""
+    """xdist worker: the model cannot serve, or a judge cannot be built. ``pytest.exit`` in a worker is an
+    INTERNALERROR in xdist (pytest-xdist#1239), so stop this worker after the current probe and tell the
+    controller, which stops the run and exits with a usage error (see :meth:`ResponsesPlugin.pytest_sessionfinish`)."""
     session = config.pluginmanager.get_plugin("session")
     if session is not None:
         session.shouldstop = message

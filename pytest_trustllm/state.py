@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -13,6 +13,11 @@ from .responses import Request, Responder, Response
 from .results import Results
 
 STATE_KEY = pytest.StashKey["TrustState"]()
+
+
+class ProbeError(Exception):
+    """The model gave no answer to this probe (after retries). The probe is an error, not a failure."""
+
 OBSERVATION_KEY = pytest.StashKey[dict]()  # per item: what the probe observed (verdicts, parsed answers)
 
 
@@ -28,7 +33,7 @@ class TrustState:
         self.started = time.time()
         self.worker_judges: dict[str, Any] = {}  # xdist controller: identities the workers published
         self.baseline: Any = None  # controller: the --trust-baseline report (baseline.Baseline)
-        self.unavailable: str | None = None  # xdist controller: why the workers stopped (the model cannot serve)
+        self.unavailable: str | None = None  # xdist controller: why the workers stopped (see stop_run)
         self._datasets: dict[str, list[dict[str, Any]]] = {}
         self.is_worker = hasattr(config, "workerinput")
         self.base_params = GenParams(seed=settings.seed).replace(
@@ -61,13 +66,27 @@ class TrustState:
             self._model = model
         return self._model
 
+    def stop_run(self, message: str) -> NoReturn:
+        """What the run needs cannot work at all (the model cannot serve, a judge cannot be built): stop the
+        whole run with one message and exit status 4, not one error per probe."""
+        __tracebackhide__ = True
+        if self.is_worker:
+            from .prefetch_hooks import stop_worker
+
+            stop_worker(self.config, message)
+            raise ProbeError(message) from None  # the cause is in the message; its traceback is noise
+        pytest.exit(f"pytest-trustllm: {message}", returncode=pytest.ExitCode.USAGE_ERROR)
+
     def judge(self, kind: str, spec: str | None = None) -> Any:
         spec = spec if spec is not None else {"refusal": self.settings.judge, "toxicity": self.settings.toxicity,
                                               "embedding": self.settings.embedding,
                                               "llm": self.settings.llm_judge}[kind]
         key = (kind, spec)
         if key not in self._judges:
-            judge = self.config.hook.pytest_trustllm_make_judge(config=self.config, kind=kind, spec=spec)
+            try:
+                judge = self.config.hook.pytest_trustllm_make_judge(config=self.config, kind=kind, spec=spec)
+            except pytest.UsageError as exc:  # no API key, missing package, unknown label: nothing can judge
+                self.stop_run(str(exc))
             if judge is None:
                 raise pytest.UsageError(f"no {kind} judge accepts the spec {spec!r}")
             self._judges[key] = judge

@@ -176,3 +176,23 @@ def test_plugin_load_imports_no_heavy_library():
             "if m in sys.modules]; print(heavy)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_a_judge_that_cannot_be_built_stops_the_run_once(suite, monkeypatch):
+    monkeypatch.delenv("PERSPECTIVE_API_KEY", raising=False)
+    result = suite.runpytest("--trust-model", "rules", "--trust-toxicity", "perspective")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    out = result.stdout.str()
+    assert out.count("needs an API key") == 1, out  # one message, not one error per probe
+    result.stdout.fnmatch_lines(["*Exit: pytest-trustllm: --trust-toxicity=perspective needs an API key: set "
+                                 "PERSPECTIVE_API_KEY*"])
+    assert "Traceback" not in out and result.parseoutcomes().get("errors", 0) == 0
+
+
+def test_under_xdist_a_judge_that_cannot_be_built_stops_every_worker(suite, monkeypatch):
+    monkeypatch.delenv("PERSPECTIVE_API_KEY", raising=False)
+    result = suite.runpytest_subprocess("--trust-model", "rules", "--trust-toxicity", "perspective", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["pytest-trustllm: stopped: --trust-toxicity=perspective needs an API key: set "
+                                 "PERSPECTIVE_API_KEY"])
+    assert "trust summary" not in result.stdout.str()
