@@ -140,6 +140,10 @@ class HFModel(Model):
             raise pytest.UsageError(f"--trust-model={self.spec} needs transformers and torch: "
                                     f"pip install 'pytest-trustllm[hf]' ({exc})") from None
         kwargs = {"trust_remote_code": self.trust_remote_code, "revision": self.revision}
+        local = Path(self.target).expanduser()
+        if self.target.startswith(("/", "./", "../", "~", ".\\")) and not local.is_dir():
+            raise ModelUnavailable(f"no model folder at {self.target} (a local path; for a Hugging Face hub model "
+                                   "give its id, e.g. hf:HuggingFaceTB/SmolLM2-135M-Instruct)")
         try:
             with quiet_transformers():
                 tokenizer = AutoTokenizer.from_pretrained(self.target, **kwargs)

@@ -74,6 +74,10 @@ def test_a_model_without_chat_template_is_refused(tiny_gpt2, tmp_path):
 
 
 def test_a_missing_model_is_unavailable_with_one_line(tmp_path):
-    with pytest.raises(ModelUnavailable, match="cannot load") as info:
+    with pytest.raises(ModelUnavailable) as info:
         HFModel(f"hf:{tmp_path / 'nowhere'}")
+    assert str(info.value) == (f"no model folder at {tmp_path / 'nowhere'} (a local path; for a Hugging Face hub "
+                               "model give its id, e.g. hf:HuggingFaceTB/SmolLM2-135M-Instruct)")
+    with pytest.raises(ModelUnavailable, match="cannot load 'no-such-org/no-such-model' with transformers") as info:
+        HFModel("hf:no-such-org/no-such-model")  # a hub id, offline here: transformers' own reason, one line
     assert "\n" not in str(info.value)
