@@ -137,6 +137,9 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
             line += f"; {failed - tolerated} other failures belong to tasks whose gates failed or that have none"
         lines.append(line)
     lines.extend(f"warning: {warning}" for warning in summary.get("warnings", ()))
+    from .judges.measured import describe
+
+    lines.extend(filter(None, (describe(kind, judge) for kind, judge in summary.get("judges", {}).items())))
     return lines
 
 

@@ -114,6 +114,12 @@ class TrustState:
             model.update(identity)
         judges = dict(self.worker_judges)
         judges.update({kind: {"spec": spec, **getattr(j, "identity", dict)()} for (kind, spec), j in self._judges.items()})
+        if "refusal" in judges and "measured" not in judges["refusal"]:
+            from .judges.measured import measured_for
+
+            measured = measured_for(judges["refusal"])
+            if measured:
+                judges["refusal"] = {**judges["refusal"], "measured": measured}
         return {"model": model, "judges": judges, **({"generation": generation} if generation else {})}
 
     def close(self) -> None:
