@@ -116,10 +116,10 @@ def test_macro_f1_single_class_and_all_invalid():
 
 
 def test_macro_f1_matches_scikit_learn_when_every_answer_is_readable():
-    sklearn = pytest.importorskip("sklearn.metrics")
+    import sklearn.metrics as metrics  # scikit-learn comes with the judges extra (alt-profanity-check)
     golds = ["a", "b", "c", "a", "b", "c", "a"]
     preds = ["a", "c", "c", "b", "b", "a", "a"]
-    assert macro_f1(golds, preds) == pytest.approx(sklearn.f1_score(golds, preds, average="macro"))
+    assert macro_f1(golds, preds) == pytest.approx(metrics.f1_score(golds, preds, average="macro"))
 
 
 def test_per_class_accuracy_and_its_mean():
@@ -139,9 +139,9 @@ def test_trustllm_f1_is_two_a_over_one_plus_a():
 
 
 def test_trustllm_f1_equals_upstreams_f1_score_call():
-    sklearn = pytest.importorskip("sklearn.metrics")
+    import sklearn.metrics as metrics  # scikit-learn comes with the judges extra (alt-profanity-check)
     targets = ["correct", "incorrect", "correct", "correct", "incorrect"]   # accuracy 0.6
-    upstream = sklearn.f1_score(targets, ["correct"] * len(targets), pos_label="correct")
+    upstream = metrics.f1_score(targets, ["correct"] * len(targets), pos_label="correct")
     assert trustllm_f1(0.6) == pytest.approx(upstream)
 
 
