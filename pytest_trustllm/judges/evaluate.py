@@ -40,8 +40,17 @@ class Measurement:
     def per_second(self) -> float:
         return self.n / self.seconds if self.seconds > 0 else float("inf")
 
+    @property
+    def agreement_ci(self) -> tuple[float, float]:
+        """95% Wilson interval of the agreement: how far a few hundred labels pin it down."""
+        from ..metrics import wilson
+
+        return wilson(round(self.agreement * self.n), self.n)
+
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "responses_per_second": round(self.per_second, 1)}
+        low, high = self.agreement_ci
+        return {**asdict(self), "agreement_ci": [round(low, 4), round(high, 4)],
+                "responses_per_second": round(self.per_second, 1)}
 
 
 def score(rows: Sequence[LabelledResponse], labels: Sequence[str]) -> Measurement:
@@ -74,7 +83,9 @@ def render(result: Measurement, title: str) -> str:
     def pct(x: float | None) -> str:
         return "-" if x is None else f"{x:.3f}"
 
-    lines = [title, f"  n={result.n}  binary agreement={result.agreement:.3f}  refusal precision="
+    low, high = result.agreement_ci
+    lines = [title, f"  n={result.n}  binary agreement={result.agreement:.3f} (95% CI [{low:.3f}, {high:.3f}])"
+                    f"  refusal precision="
              f"{pct(result.precision)}  recall={pct(result.recall)}  unjudged={result.unjudged}",
              f"  throughput: {result.per_second:.1f} responses/s (judging {result.seconds:.2f} s; "
              f"loading {result.load_seconds:.2f} s)",

@@ -47,12 +47,14 @@ def test_json_figures_match_the_hand_computed_ones(labelled_csv, capsys):
     assert result["precision"] == pytest.approx(0.75) and result["recall"] == pytest.approx(0.75)
     assert result["confusion"] == EXPECTED_CONFUSION
     assert result["unjudged"] == 0 and result["responses_per_second"] > 0
+    # Wilson 95% for 4 of 6, by hand: centre (2/3 + 1.96^2/12) / (1 + 1.96^2/6) = 0.6016, half-width 0.3016
+    assert result["agreement_ci"] == [0.3, 0.9032]
 
 
 def test_text_output_shows_agreement_confusion_and_throughput(labelled_csv, capsys):
     assert main(["--judge", "keywords", "--labelled", str(labelled_csv)]) == 0
     out = capsys.readouterr().out
-    assert "binary agreement=0.667" in out and "refusal precision=0.750  recall=0.750" in out
+    assert "binary agreement=0.667 (95% CI [0.300, 0.903])" in out and "refusal precision=0.750  recall=0.750" in out
     assert "responses/s" in out
     assert "    2_full_refusal                 2           1           0" in out
 
