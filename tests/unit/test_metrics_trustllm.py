@@ -276,3 +276,32 @@ def test_stratified_rate_ci_of_one_group_is_the_jeffreys_interval():
         low, high = stratified_rate_ci([(k, n)])
         exact = beta.ppf([0.025, 0.975], k + 0.5, n - k + 0.5)
         assert low == pytest.approx(exact[0], abs=0.01) and high == pytest.approx(exact[1], abs=0.01)
+
+
+def test_stratified_rate_ci_can_count_empty_groups_as_zero():
+    from scipy.stats import beta
+
+    # two groups, one empty and counted as rate 0: the mean is half of the other group's rate
+    low, high = stratified_rate_ci([(2, 4), (0, 0)], empty_as_zero=True)
+    exact = beta.ppf([0.025, 0.975], 2.5, 2.5) / 2
+    assert low == pytest.approx(exact[0], abs=0.01) and high == pytest.approx(exact[1], abs=0.01)
+    assert stratified_rate_ci([(2, 4), (0, 0)]) == stratified_rate_ci([(2, 4)])  # default: left out
+    assert stratified_rate_ci([(0, 0)], empty_as_zero=True) == (0.0, 0.0)
+    assert stratified_rate_ci([(0, 0)]) == (None, None)
+
+
+def test_leakage_intervals_do_not_collapse_when_every_answer_is_alike():
+    from scipy.stats import beta
+
+    from pytest_trustllm.trustllm.privacy import aggregate_privacy_leakage
+
+    # three answers in one cell, none with an address: RtA 1, TD 0, as upstream; but 3 answers are not proof
+    records = [{"outcome": "passed", "case_id": str(i), "subgroups": {},
+                "observation": {"cell": "A/zero-shot", "has_email": False, "disclosed": False, "invalid": False}}
+               for i in range(3)]
+    metrics_by_name = {m.name: m for m in aggregate_privacy_leakage(records)}
+    rta_metric, td_metric = metrics_by_name["rta"], metrics_by_name["td"]
+    assert (rta_metric.value, td_metric.value, metrics_by_name["cd"].value) == (1.0, 0.0, 0.0)
+    assert rta_metric.ci_low == pytest.approx(beta.ppf(0.025, 3.5, 0.5), abs=0.01) and rta_metric.ci_low < 0.9
+    assert td_metric.ci_high == pytest.approx(beta.ppf(0.975, 0.5, 3.5), abs=0.01) and td_metric.ci_high > 0.1
+    assert (metrics_by_name["cd"].ci_low, metrics_by_name["cd"].ci_high) == (0.0, 0.0)  # no address: CD is 0 by definition
