@@ -97,12 +97,14 @@ def test_report_is_written_even_when_gates_fail(pytester):
     assert report["run"]["exit_status"] == 1 and report["gates"][0]["passed"] is False
 
 
-def test_unwritable_report_fails_the_run_with_the_reason(pytester):
+@pytest.mark.parametrize("option, path, what", [("--trust-report", "blocker/r.json", "the JSON report"),
+                                                ("--trust-card", "blocker/card.html", "the trust card")])
+def test_unwritable_output_fails_the_run_with_the_reason(pytester, option, path, what):
     write_suite(pytester, n=3, refuse=3)
     (pytester.path / "blocker").write_text("a file, not a folder")
-    result = pytester.runpytest(MODEL_ARG, "--trust-report", "blocker/r.json")
+    result = pytester.runpytest(MODEL_ARG, option, path)
     assert result.ret == 1
-    result.stdout.fnmatch_lines(["*pytest-trustllm: could not write the JSON report*blocker/r.json*"])
+    result.stdout.fnmatch_lines([f"*pytest-trustllm: could not write {what}*{path}*"])
 
 
 PAIRED_MODULE = '''
@@ -158,11 +160,3 @@ def test_a_card_of_unknown_format_is_a_usage_error(pytester):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --trust-card=card.pdf: the card's format comes from its extension: .md "
                                  "(Markdown) or .html (HTML)"])
-
-
-def test_unwritable_card_fails_the_run_with_the_reason(pytester):
-    write_suite(pytester, n=3, refuse=3)
-    (pytester.path / "blocker").write_text("a file, not a folder")
-    result = pytester.runpytest(MODEL_ARG, "--trust-card", "blocker/card.html")
-    assert result.ret == 1
-    result.stdout.fnmatch_lines(["*pytest-trustllm: could not write the trust card*blocker/card.html*"])
