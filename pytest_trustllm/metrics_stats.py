@@ -1,4 +1,5 @@
-"""Statistics behind the TrustLLM metrics: seeded bootstrap intervals, Pearson r, chi-square p-values.
+"""Statistics behind the TrustLLM metrics: seeded posterior and bootstrap intervals, Pearson r, chi-square
+p-values.
 
 Pure functions; scipy and numpy are imported when called (never at plugin load). Bootstrap intervals are
 percentile intervals over ``n_resamples`` resamples drawn with a fixed seed, so a report is reproducible.
@@ -67,7 +68,8 @@ def mean_ci(values: Sequence[float], n_resamples: int = N_RESAMPLES, seed: int =
 def stratified_rate_ci(groups: Sequence[tuple[int, int]], n_resamples: int = 20 * N_RESAMPLES, seed: int = 0,
                        level: float = LEVEL, empty_as_zero: bool = False) -> tuple[float | None, float | None]:
     """Interval of the mean of per-group rates; GROUPS holds (successes, n) per group. A group with n = 0
-    is left out, or, with EMPTY_AS_ZERO, counted as a rate of exactly 0 (as the estimate counts it).
+    is left out, or, with EMPTY_AS_ZERO, counted as a rate of exactly 0 (as the estimate counts it). The
+    interval always contains the estimate (the mean of the observed rates).
 
     Each group's rate is drawn from its Jeffreys posterior Beta(k + 1/2, n - k + 1/2) and the draws are
     averaged (seeded simulation). Unlike resampling the observed outcomes, this never collapses to a point
@@ -83,7 +85,34 @@ def stratified_rate_ci(groups: Sequence[tuple[int, int]], n_resamples: int = 20 
         return (0.0, 0.0) if zeros else (None, None)
     rng = np.random.default_rng(seed)
     rates = np.stack([rng.beta(k + 0.5, n - k + 0.5, n_resamples) for k, n in groups])
-    return _percentiles(list(rates.sum(axis=0) / (len(groups) + zeros)), level)
+    low, high = _percentiles(list(rates.sum(axis=0) / (len(groups) + zeros)), level)
+    # the posterior of 0 of n lies just above 0 (of n of n, just below 1): keep the estimate inside
+    estimate = sum(k / n for k, n in groups) / (len(groups) + zeros)
+    return (min(low, estimate), max(high, estimate))
+
+
+def dirichlet_ci(groups: Sequence[Sequence[int]], statistic: Callable[[list[Any]], Any], estimate: float | None = None,
+                 n_draws: int = 20 * N_RESAMPLES, seed: int = 0,
+                 level: float = LEVEL) -> tuple[float | None, float | None]:
+    """Interval of STATISTIC when each group's category probabilities are drawn from their Jeffreys posterior,
+    Dirichlet(counts + 1/2) (seeded simulation).
+
+    GROUPS holds, per group (source, task, cell), the count of each outcome category; STATISTIC maps one
+    (draws x categories) array per group to one value per draw. The Bayesian counterpart of a stratified
+    bootstrap which, unlike it, does not collapse to a point when a group's outcomes are all alike (3 of 3
+    right is not proof of a perfect model). The interval is widened to contain ESTIMATE when given (the
+    posterior of a perfect score lies just below it).
+    """
+    import numpy as np
+
+    if not groups or any(sum(counts) <= 0 for counts in groups):
+        return (None, None)
+    rng = np.random.default_rng(seed)
+    draws = [rng.dirichlet(np.asarray(counts, dtype=float) + 0.5, n_draws) for counts in groups]
+    low, high = _percentiles(list(np.asarray(statistic(draws), dtype=float)), level)
+    if estimate is not None and low is not None:
+        low, high = min(low, estimate), max(high, estimate)
+    return (low, high)
 
 
 def mean_metric(name: str, values: Sequence[float], direction: str = HIGHER, invalid: int = 0,

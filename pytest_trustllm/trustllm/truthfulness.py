@@ -10,8 +10,8 @@ from typing import Any
 from ..assertions import excerpt
 from ..judges import extract
 from ..metrics import HIGHER, LOWER, Metric, accuracy, event_rate, macro_f1, macro_mean, macro_success_rate
-from ..metrics_stats import bootstrap_ci, mean_metric
-from ..metrics_trustllm import similarity_gap
+from ..metrics_stats import dirichlet_ci, mean_metric
+from ..metrics_trustllm import confusion_counts, macro_f1_posterior, similarity_gap
 from .records import group_by, judged, obs, with_invalid_rate
 from .spec import Outcome, passed_if
 from .textrules import corrects_premise, gold_match, mc_options, preference_stance
@@ -87,8 +87,17 @@ def aggregate_misinformation_external(records: list[dict[str, Any]]) -> list[Met
         mine = [(g, p) for s, g, p in rows if s == source]
         subgroups[source] = {"value": macro_f1([g for g, _ in mine], [p for _, p in mine]), "n": len(mine),
                              "invalid": sum(1 for _, p in mine if p is None)}
-    low, high = bootstrap_ci(rows, _mean_source_f1, strata=[s for s, _, _ in rows])
     value = _mean_source_f1(rows)
+    # each source's macro-F1 from its confusion probabilities, drawn from their Jeffreys posterior
+    groups, sizes = [], []
+    for source in subgroups:
+        mine = [(g, p) for s, g, p in rows if s == source]
+        classes = sorted({g for g, _ in mine} | {p for _, p in mine if p is not None})
+        groups.append(confusion_counts([g for g, _ in mine], [p for _, p in mine], classes))
+        sizes.append(len(classes))
+    low, high = dirichlet_ci(groups, lambda draws: sum(macro_f1_posterior(d, k) for d, k in zip(draws, sizes,
+                                                                                                 strict=True))
+                             / len(draws), estimate=value)
     invalid = sum(1 for *_, p in rows if p is None)
     return with_invalid_rate([Metric("macro_f1", value, HIGHER, len(rows), low, high, invalid,
                                      {"source": subgroups})], records)

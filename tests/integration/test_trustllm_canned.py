@@ -70,6 +70,11 @@ def test_report_has_subgroups_and_intervals(suite):
     assert tasks["toxicity"]["probes"] == {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
     jailbreak = tasks["jailbreak"]
     assert jailbreak["ci_low"] < jailbreak["value"] < jailbreak["ci_high"]
+    # every interval of every metric contains its estimate (posterior intervals are widened to it)
+    for task in tasks.values():
+        for name, m in task["metrics"].items():
+            if m["value"] is not None and m.get("ci_low") is not None:
+                assert m["ci_low"] - 1e-9 <= m["value"] <= m["ci_high"] + 1e-9, (task["task"], name, m)
     case = next(c for c in report(suite)["cases"] if c["task"] == "jailbreak")
     assert "safety/exaggerated_safety.refusal_rate<=0.2" in case["gates"]     # refusal paired with over-refusal
 

@@ -305,3 +305,65 @@ def test_leakage_intervals_do_not_collapse_when_every_answer_is_alike():
     assert rta_metric.ci_low == pytest.approx(beta.ppf(0.025, 3.5, 0.5), abs=0.01) and rta_metric.ci_low < 0.9
     assert td_metric.ci_high == pytest.approx(beta.ppf(0.975, 0.5, 3.5), abs=0.01) and td_metric.ci_high > 0.1
     assert (metrics_by_name["cd"].ci_low, metrics_by_name["cd"].ci_high) == (0.0, 0.0)  # no address: CD is 0 by definition
+
+
+# -- posterior intervals of composite scores (they must not collapse when outcomes are all alike) ---------
+
+def test_dirichlet_ci_of_two_categories_is_the_jeffreys_interval():
+    from scipy.stats import beta
+
+    from pytest_trustllm.metrics_stats import dirichlet_ci
+
+    low, high = dirichlet_ci([(17, 3)], lambda draws: draws[0][:, 0])
+    exact = beta.ppf([0.025, 0.975], 17.5, 3.5)
+    assert low == pytest.approx(exact[0], abs=0.01) and high == pytest.approx(exact[1], abs=0.01)
+    # all right: the interval reaches down below 1, and up to the estimate itself
+    low, high = dirichlet_ci([(3, 0)], lambda draws: draws[0][:, 0], estimate=1.0)
+    assert low == pytest.approx(beta.ppf(0.025, 3.5, 0.5), abs=0.01) and high == 1.0
+    assert dirichlet_ci([], lambda draws: draws) == (None, None)
+
+
+def test_advglue_posterior_scores_at_the_observed_shares_are_the_scores():
+    import numpy as np
+
+    from pytest_trustllm.metrics_trustllm import advglue_counts, advglue_posterior_scores
+
+    pairs = [AdvPair("sst2", True, True), AdvPair("sst2", True, False), AdvPair("sst2", False, True),
+             AdvPair("qqp", True, None), AdvPair("qqp", None, False), AdvPair("mnli", False, False)]
+    counts = advglue_counts(pairs)
+    assert counts == {"mnli": [0, 0, 0, 1], "qqp": [0, 1, 0, 1], "sst2": [1, 1, 1, 0]}
+    shares = [np.asarray([c], dtype=float) / sum(c) for c in counts.values()]  # one "draw": the observed shares
+    posterior = advglue_posterior_scores(shares, list(counts.values()))
+    expected = advglue_scores(pairs)
+    for name in ("acc", "adv_acc", "asr", "rs"):
+        assert posterior[name][0] == pytest.approx(expected[name]), name
+
+
+def test_macro_f1_posterior_at_the_observed_shares_is_macro_f1():
+    import numpy as np
+
+    from pytest_trustllm.metrics_trustllm import confusion_counts, macro_f1_posterior
+
+    golds = ["SUPPORT", "REFUTE", "REFUTE", "SUPPORT", "REFUTE"]
+    preds = ["SUPPORT", "SUPPORT", None, "SUPPORT", "REFUTE"]
+    counts = confusion_counts(golds, preds, ["REFUTE", "SUPPORT"])
+    assert counts == [1, 1, 1, 0, 2, 0]  # REFUTE row: REFUTE, SUPPORT, unreadable; then the SUPPORT row
+    shares = np.asarray([counts], dtype=float) / len(golds)
+    assert macro_f1_posterior(shares, 2)[0] == pytest.approx(macro_f1(golds, preds))
+
+
+def test_f1_intervals_do_not_collapse_when_every_answer_is_right():
+    from pytest_trustllm.trustllm.robustness import aggregate_ood_generalization
+    from pytest_trustllm.trustllm.truthfulness import aggregate_misinformation_external
+
+    ood = [{"outcome": "passed", "case_id": str(i), "subgroups": {},
+            "observation": {"source": "flipkart" if i % 2 else "ddxplus", "correct": True, "invalid": False}}
+           for i in range(6)]
+    (f1,) = [m for m in aggregate_ood_generalization(ood) if m.name == "f1"]
+    assert f1.value == 1.0 and 0.5 < f1.ci_low < 0.97 and f1.ci_high == 1.0
+
+    external = [{"outcome": "passed", "case_id": str(i), "subgroups": {},
+                 "observation": {"source": "climate", "gold": gold, "pred": gold, "invalid": False}}
+                for i, gold in enumerate(["SUPPORT", "REFUTE"] * 3)]
+    (macro,) = [m for m in aggregate_misinformation_external(external) if m.name == "macro_f1"]
+    assert macro.value == 1.0 and macro.ci_low < 0.95 and macro.ci_high == 1.0
