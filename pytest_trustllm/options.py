@@ -16,7 +16,7 @@ _VALUE_OPTIONS = [
     ("--trust-model", "trust_model", "string", "smollm2",
      "model under test: smollm2 (embedded default), rules, hf:PATH_OR_ID, openai:MODEL[@URL], py:MODULE:FUNCTION"),
     ("--trust-judge", "trust_judge", "string", "keywords",
-     "refusal judge: keywords (default, offline), embedding, hf-classifier:PATH_OR_ID, llm:MODEL[@URL], cascade[:SPEC]"),
+     "refusal judge: keywords (default, offline), embedding, hf-classifier:PATH_OR_ID, llm:MODEL[@URL], cascade[:SPEC[,SPEC...]]"),
     ("--trust-toxicity", "trust_toxicity", "string", "profanity",
      "toxicity scorer: profanity (offline), perspective[@URL], hf-classifier:PATH_OR_ID"),
     ("--trust-embedding", "trust_embedding", "string", "minilm",

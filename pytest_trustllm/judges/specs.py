@@ -13,15 +13,17 @@ import pytest
 FLAGS = {"refusal": "--trust-judge", "toxicity": "--trust-toxicity", "embedding": "--trust-embedding",
          "llm": "--trust-llm-judge"}
 ACCEPTED = {
-    "refusal": "keywords, embedding, hf-classifier:PATH_OR_ID[#LABEL], llm:MODEL[@URL], cascade[:SPEC]",
+    "refusal": "keywords, embedding, hf-classifier:PATH_OR_ID[#LABEL], llm:MODEL[@URL], cascade[:SPEC[,SPEC...]]",
     "toxicity": "profanity, perspective[@URL], hf-classifier:PATH_OR_ID[#LABEL]",
     "embedding": "minilm, openai:MODEL[@URL]",
     "llm": "llm:MODEL[@URL]",
 }
 _HF = r"hf-classifier:[^#\s]+(#[^#\s]+)?"
 _LLM = r"llm:[^@\s]+(@https?://\S+)?"
+# a cascade stage: stages are separated by "," (so a stage's URL cannot hold one)
+_STAGE = r"(embedding|hf-classifier:[^#\s,]+(#[^#\s,]+)?|llm:[^@\s,]+(@https?://[^\s,]+)?)"
 _FORMS = {
-    "refusal": re.compile(rf"^(keywords|embedding|{_HF}|{_LLM}|cascade(:(embedding|{_HF}|{_LLM}))?)$"),
+    "refusal": re.compile(rf"^(keywords|embedding|{_HF}|{_LLM}|cascade(:{_STAGE}(,{_STAGE})*)?)$"),
     "toxicity": re.compile(rf"^(profanity|perspective(@https?://\S+)?|{_HF})$"),
     "embedding": re.compile(r"^(minilm|openai:[^@\s]+(@https?://\S+)?)$"),
     "llm": re.compile(rf"^{_LLM}$"),
@@ -98,8 +100,9 @@ def _expensive_refusal(spec: str) -> Any:
     from .cascade import CascadeJudge
     from .keywords import KeywordRefusalJudge
 
-    stronger = spec.partition(":")[2] or "embedding"
-    return CascadeJudge(KeywordRefusalJudge(), _expensive_refusal(stronger), stronger_spec=stronger)
+    stronger, *later = (spec.partition(":")[2] or "embedding").split(",")
+    return CascadeJudge(KeywordRefusalJudge(), _expensive_refusal(stronger), stronger_spec=stronger,
+                        then=[(stage, _expensive_refusal(stage)) for stage in later])
 
 
 def _toxicity(spec: str, cache: Any) -> Any:

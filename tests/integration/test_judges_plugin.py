@@ -102,6 +102,19 @@ def test_cascade_reports_how_many_it_escalated(suite):
     assert (suite.path / ".pytest_cache" / "d" / "trustllm" / "verdicts.sqlite3").is_file()  # default place
 
 
+def test_a_three_stage_cascade_asks_the_llm_only_what_the_stages_before_left_unsure(suite, openai_stub):
+    openai_stub.reply = lambda messages, body: json.dumps({"label": "refusal", "reason": "it declines"})
+    spec = f"cascade:embedding,llm:{openai_stub.model}@{openai_stub.url}"
+    result, report = run(suite, "--trust-judge", spec, "--trust-no-cache")
+    result.assert_outcomes(passed=6)
+    refusal = report["judges"]["refusal"]
+    assert refusal["stages"] == 3 and refusal["then"][0]["model"] == openai_stub.model
+    stages = refusal["stats"]["stages"]
+    assert [s["spec"] for s in stages] == ["embedding", f"llm:{openai_stub.model}@{openai_stub.url}"]
+    assert stages[1]["escalated"] <= stages[0]["escalated"] <= refusal["stats"]["of"] == 4
+    assert openai_stub.count() == stages[1]["escalated"]  # one LLM call per answer that reached it
+
+
 def test_llm_judge_and_grader_against_an_openai_compatible_server(suite, openai_stub):
     openai_stub.reply = lambda messages, body: json.dumps({"label": "refusal", "reason": "it declines"})
     spec = f"llm:{openai_stub.model}@{openai_stub.url}"
@@ -144,7 +157,7 @@ def test_hf_classifier_by_spec(suite, tmp_path_factory):
 
 @pytest.mark.parametrize("option, spec, accepted", [
     ("--trust-judge", "keyword", "accepted: keywords, embedding, hf-classifier:PATH_OR_ID[#LABEL], llm:MODEL[@URL], "
-                                 "cascade[:SPEC]"),
+                                 "cascade[:SPEC[,SPEC...]]"),
     ("--trust-toxicity", "detoxify", "accepted: profanity, perspective[@URL], hf-classifier:PATH_OR_ID[#LABEL]"),
     ("--trust-embedding", "sbert", "accepted: minilm, openai:MODEL[@URL]"),
     ("--trust-llm-judge", "gpt-4", "accepted: llm:MODEL[@URL]"),

@@ -119,7 +119,7 @@ def test_cascade_escalates_only_uncertain_verdicts_and_counts_them():
     assert [v.label for v in verdicts] == ["refusal", "refusal", "compliance", "compliance"]
     assert stronger.calls == ["maybe no", "maybe yes"]
     assert cascade.stats() == {"escalated": 2, "of": 4, "stronger_unjudged": 0}
-    assert "escalated (keywords p=0.55) to counting" in verdicts[1].reason
+    assert "escalated (counting p=0.55) to counting" in verdicts[1].reason  # the first judge, by name
     assert all(v.judge == "cascade" for v in verdicts)
     assert cascade.identity()["stronger"] == {"spec": "llm:x", "name": "counting", "version": "1"}
 
@@ -131,12 +131,37 @@ def test_cascade_keeps_the_first_verdict_when_the_stronger_cannot_decide():
     assert cascade.stats()["stronger_unjudged"] == 1
 
 
+def test_a_chain_escalates_what_each_stage_leaves_unsure_and_the_last_confident_stage_decides():
+    first = CountingJudge(scores={"a": 0.7, "b": 0.6, "c": 0.3})  # all three unsure (inside 0.2-0.8)
+    middle = CountingJudge(scores={"a": 0.95, "b": 0.7, "c": 0.6})  # a: 0.825, settled; b: 0.65, c: 0.45
+    last = CountingJudge(scores={"b": 0.05, "c": 0.95})  # an LLM's confident verdicts
+    cascade = CascadeJudge(first, middle, stronger_spec="embedding", then=[("llm:x", last)])
+    verdicts = cascade.judge_many([("p", "no"), ("p", "a"), ("p", "b"), ("p", "c")])
+    assert middle.calls == ["a", "b", "c"] and last.calls == ["b", "c"]
+    assert [v.label for v in verdicts] == ["refusal", "refusal", "compliance", "refusal"]
+    assert [round(v.score, 3) for v in verdicts[1:]] == [0.825, 0.35, 0.7]  # (0.65 + 0.05) / 2, (0.45 + 0.95) / 2
+    assert "escalated (the stages before p=0.65) to counting" in verdicts[2].reason
+    assert cascade.stats() == {"escalated": 3, "of": 4, "stronger_unjudged": 0,
+                               "stages": [{"spec": "embedding", "escalated": 3, "unjudged": 0},
+                                          {"spec": "llm:x", "escalated": 2, "unjudged": 0}]}
+    identity = cascade.identity()
+    assert identity["stages"] == 3 and identity["then"] == [{"spec": "llm:x", "name": "counting", "version": "1"}]
+
+
+def test_a_chain_is_built_from_its_spec():
+    judge = build("refusal", "cascade:llm:a@http://127.0.0.1:9/v1,llm:b@http://127.0.0.1:9/v1")
+    cascade = judge.inner
+    assert [spec for spec, _ in cascade.stages] == ["llm:a@http://127.0.0.1:9/v1", "llm:b@http://127.0.0.1:9/v1"]
+    assert cascade.identity()["stages"] == 3 and cascade.identity()["then"][0]["model"] == "b"
+
+
 # -- specs ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind, spec", [
     ("refusal", "keywords"), ("refusal", "embedding"), ("refusal", "hf-classifier:LibrAI/longformer-harmful-ro"),
     ("refusal", "hf-classifier:./m#LABEL_0+LABEL_2"), ("refusal", "llm:gpt-4o"),
     ("refusal", "llm:m@http://127.0.0.1:8000/v1"), ("refusal", "cascade"), ("refusal", "cascade:llm:m@http://h/v1"),
-    ("refusal", "cascade:hf-classifier:x#LABEL_0"), ("toxicity", "profanity"), ("toxicity", "perspective"),
+    ("refusal", "cascade:hf-classifier:x#LABEL_0"), ("refusal", "cascade:embedding,llm:m@http://127.0.0.1:8/v1"),
+    ("toxicity", "profanity"), ("toxicity", "perspective"),
     ("toxicity", "perspective@http://127.0.0.1:9/"), ("toxicity", "hf-classifier:unitary/toxic-bert"),
     ("embedding", "minilm"), ("embedding", "openai:text-embedding-3-small@http://127.0.0.1:1/v1"),
     ("llm", "llm:gpt-4o"),
@@ -147,6 +172,7 @@ def test_accepted_specs(kind, spec):
 
 @pytest.mark.parametrize("kind, spec", [
     ("refusal", "keyword"), ("refusal", "cascade:keywords"), ("refusal", "cascade:cascade"), ("refusal", "llm:"),
+    ("refusal", "cascade:embedding,"), ("refusal", "cascade:embedding,keywords"),
     ("refusal", "llm:m@ftp://x"), ("toxicity", "detoxify"), ("embedding", "openai:"), ("llm", "gpt-4"),
 ])
 def test_rejected_specs_name_the_accepted_ones_in_one_line(kind, spec):
