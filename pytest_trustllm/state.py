@@ -13,12 +13,11 @@ from .responses import Request, Responder, Response
 from .results import Results
 
 STATE_KEY = pytest.StashKey["TrustState"]()
+OBSERVATION_KEY = pytest.StashKey[dict]()  # per item: what the probe observed (verdicts, parsed answers)
 
 
 class ProbeError(Exception):
     """The model gave no answer to this probe (after retries). The probe is an error, not a failure."""
-
-OBSERVATION_KEY = pytest.StashKey[dict]()  # per item: what the probe observed (verdicts, parsed answers)
 
 
 class TrustState:
