@@ -1,8 +1,9 @@
 """``--trust-baseline``: the JSON report of an earlier run, for regression gates (``rta>=baseline-0.02``).
 
 The baseline is read once on the controller, checked against the shipped report schema, and reduced to what
-the gates need: each task's metric values and probe ids, and each dimension's pass rate. A regression gate
-says how many of this run's probes the baseline also ran, so a comparison on different probes is visible.
+the gates need: each task's metric values and each probe's outcome, and each dimension's pass rate. A
+regression gate also compares the two runs probe by probe: which probes newly fail, how many newly pass,
+McNemar's exact p-value, and how many probes both runs judged (so a comparison on different probes shows).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ FLAG = "--trust-baseline"
 class BaselineValue:
     value: float | None
     n: int  # observations behind the value in the baseline run
-    case_ids: frozenset[str]  # the baseline's probes of this task (empty for a dimension)
     missing: str | None = None  # why there is no value to compare with
 
 
@@ -32,11 +32,12 @@ class Baseline:
         self.started = report.get("run", {}).get("started")
         self.tasks = {(t["dimension"], t["task"]): t for t in report["tasks"]}
         self.dimensions = report["dimensions"]
-        ids: dict[tuple[str, str], set[str]] = {}
+        # per task, each probe's outcome: for the probe-by-probe comparison of a regression gate
+        self.outcomes: dict[tuple[str, str], dict[str, str]] = {}
         for case in report["cases"]:
             if case.get("case_id") is not None:
-                ids.setdefault((case.get("dimension"), case.get("task")), set()).add(str(case["case_id"]))
-        self.case_ids = {key: frozenset(value) for key, value in ids.items()}
+                key = (case.get("dimension"), case.get("task"))
+                self.outcomes.setdefault(key, {})[str(case["case_id"])] = case.get("outcome", "")
 
     def identity(self) -> dict[str, Any]:
         return {"path": str(self.path), "model": self.model, "started": self.started}
@@ -60,12 +61,11 @@ class Baseline:
                                 f"(it has: {', '.join(sorted(entry['metrics']))})")
         if measured.get("value") is None:
             return _missing(f"the baseline has no value for {name} (no judged probes there)")
-        return BaselineValue(measured["value"], int(measured.get("n", 0)),
-                             self.case_ids.get((dimension, task), frozenset()) if task else frozenset())
+        return BaselineValue(measured["value"], int(measured.get("n", 0)))
 
 
 def _missing(why: str) -> BaselineValue:
-    return BaselineValue(None, 0, frozenset(), why)
+    return BaselineValue(None, 0, why)
 
 
 def load_baseline(raw: str, rootdir: Path) -> Baseline:
@@ -90,3 +90,18 @@ def load_baseline(raw: str, rootdir: Path) -> Baseline:
         raise pytest.UsageError(f"{FLAG}={raw}: not a JSON report of pytest-trustllm (at {where}: "
                                 f"{exc.message[:200]})") from None
     return Baseline(path, report)
+
+
+def probe_changes(before: dict[str, str], after: dict[str, str]) -> dict[str, Any]:
+    """Probe by probe, on the probes both runs judged (passed or failed): which now fail that passed in the
+    baseline, how many now pass that failed, and McNemar's exact p-value for "no change" (two-sided)."""
+    from scipy.stats import binomtest
+
+    judged = ("passed", "failed")
+    common = sorted(k for k in before.keys() & after.keys() if before[k] in judged and after[k] in judged)
+    newly_failing = [k for k in common if before[k] == "passed" and after[k] == "failed"]
+    newly_passing = sum(1 for k in common if before[k] == "failed" and after[k] == "passed")
+    changed = len(newly_failing) + newly_passing
+    p = binomtest(min(len(newly_failing), newly_passing), changed, 0.5).pvalue if changed else 1.0
+    return {"common_probes": len(common), "newly_failing": newly_failing, "newly_passing": newly_passing,
+            "mcnemar_p": round(float(p), 6)}

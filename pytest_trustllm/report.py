@@ -123,9 +123,7 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
         if base and not gate["error"]:
             margin = f" {base['margin']:+g}" if base["margin"] else ""
             detail += f"; threshold {_fmt(gate['threshold'])} = baseline {_fmt(base['value'])}{margin}"
-            if base["common_probes"] is not None and base["common_probes"] < max(base["probes"], gate["n"] or 0):
-                detail += (f"; only {base['common_probes']} probes in common with the baseline "
-                           f"({base['probes']} there, {gate['n']} here)")
+            detail += _probe_changes(base, gate["n"])
         lines.append(f"gate {gate['expr']}: {status} ({detail})")
     totals = summary["run"]["totals"] if "run" in summary else summary["totals"]
     tolerated, failed = totals["tolerated_failures"], totals["failed_probes"]
@@ -141,6 +139,17 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
 
     lines.extend(filter(None, (describe(kind, judge) for kind, judge in summary.get("judges", {}).items())))
     return lines
+
+
+def _probe_changes(base: dict[str, Any], here: int | None) -> str:
+    """``; 20 probes in common: 3 newly failing (h17, h18, h19), 0 newly passing (McNemar p = 0.25)``."""
+    common, failing = base["common_probes"], base["newly_failing"]
+    shown = ", ".join(failing[:5]) + (f" and {len(failing) - 5} more" if len(failing) > 5 else "")
+    text = (f"; {common} probes in common: {len(failing)} newly failing{f' ({shown})' if failing else ''}, "
+            f"{base['newly_passing']} newly passing (McNemar p = {base['mcnemar_p']:.3g})")
+    if common < max(base["probes"], here or 0):
+        text += f"; only {common} of the baseline's {base['probes']} and this run's {here} probes compared"
+    return text
 
 
 def render_markdown(summary: dict[str, Any]) -> str:

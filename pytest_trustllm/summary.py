@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from .baseline import Baseline
+from .baseline import Baseline, probe_changes
 from .gates import Gate
 from .metrics import HIGHER, rate_metric
 from .results import Results, TaskResult
@@ -24,7 +24,7 @@ def _dimension_metrics(tasks: list[TaskResult], results: Results) -> dict[str, A
 
 def evaluate_gate(gate: Gate, tasks: dict[tuple[str, str], TaskResult], dims: dict[str, Any],
                   baseline: Baseline | None = None,
-                  case_ids: dict[tuple[str, str], set[str]] | None = None) -> dict[str, Any]:
+                  outcomes: dict[tuple[str, str], dict[str, str]] | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {"expr": gate.expr, "origin": gate.origin, "op": gate.op, "threshold": gate.threshold,
                            "ci": gate.use_ci, "value": None, "passed": False, "error": None}
     if gate.task is None:
@@ -52,8 +52,7 @@ def evaluate_gate(gate: Gate, tasks: dict[tuple[str, str], TaskResult], dims: di
     row["direction"] = metric.direction
     row["value"] = None if metric.value is None else round(metric.value, 6)
     row["n"] = metric.n
-    if gate.against_baseline and not _resolve_baseline(gate, row, baseline, (case_ids or {}).get(
-            (gate.dimension, gate.task or ""))):
+    if gate.against_baseline and not _resolve_baseline(gate, row, baseline, outcomes or {}):
         return row
     compared = metric.value
     if gate.use_ci:
@@ -66,8 +65,10 @@ def evaluate_gate(gate: Gate, tasks: dict[tuple[str, str], TaskResult], dims: di
     return row
 
 
-def _resolve_baseline(gate: Gate, row: dict[str, Any], baseline: Baseline | None, here: set[str] | None) -> bool:
-    """Fill a regression gate's threshold (baseline value + margin) into ROW; False, with the error, if none."""
+def _resolve_baseline(gate: Gate, row: dict[str, Any], baseline: Baseline | None,
+                      outcomes: dict[tuple[str, str], dict[str, str]]) -> bool:
+    """Fill a regression gate's threshold (baseline value + margin) and the probe-by-probe comparison into
+    ROW; False, with the error, if the baseline has no value."""
     if baseline is None:
         row["error"] = ("a regression gate needs a baseline: give --trust-baseline=REPORT.json "
                         "(the JSON report of an earlier run, written with --trust-report)")
@@ -77,9 +78,16 @@ def _resolve_baseline(gate: Gate, row: dict[str, Any], baseline: Baseline | None
         row["error"] = found.missing
         return False
     row["threshold"] = round(found.value + gate.margin, 6)
-    common = len(found.case_ids & here) if gate.task is not None and here is not None else None
+
+    def probes(by_task: dict[tuple[str, str], dict[str, str]]) -> dict[str, str]:
+        if gate.task is not None:
+            return by_task.get((gate.dimension, gate.task), {})
+        return {f"{task}-{cid}": o for (dim, task), cases in by_task.items() if dim == gate.dimension
+                for cid, o in cases.items()}
+
+    before = probes(baseline.outcomes)
     row["baseline"] = {"value": round(found.value, 6), "margin": gate.margin, "n": found.n,
-                       "probes": len(found.case_ids) if gate.task is not None else None, "common_probes": common}
+                       "probes": len(before), **probe_changes(before, probes(outcomes))}
     return True
 
 
@@ -92,11 +100,11 @@ def build(results: Results, baseline: Baseline | None = None) -> dict[str, Any]:
     tasks = results.tasks()
     task_index = {(t.dimension, t.task): t for t in tasks}
     dims = _dimension_metrics(tasks, results)
-    case_ids: dict[tuple[str, str], set[str]] = defaultdict(set)
+    outcomes: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
     for record in results.records.values():
-        case_ids[(record["dimension"], record["task"])].add(str(record.get("case_id")))
+        outcomes[(record["dimension"], record["task"])][str(record.get("case_id"))] = record["outcome"]
     gates = results.all_gates({(t.dimension, t.task): t.primary.name for t in tasks})
-    gate_rows = [(g, evaluate_gate(g, task_index, dims, baseline, case_ids)) for g in gates]
+    gate_rows = [(g, evaluate_gate(g, task_index, dims, baseline, outcomes)) for g in gates]
 
     for task in tasks:
         # a task is judged by its own gates; a dimension gate speaks for the tasks that have none

@@ -1,4 +1,4 @@
-"""Baseline lookups for regression gates: values, probe ids, and why a value is missing."""
+"""Baseline lookups for regression gates: values, probe outcomes, why a value is missing, probe-by-probe changes."""
 
 from __future__ import annotations
 
@@ -13,16 +13,18 @@ REPORT = {
                "metrics": {"rta": {"value": 0.93, "direction": "higher", "n": 3},
                            "toxicity": {"value": None, "direction": "lower", "n": 0}}}],
     "dimensions": {"safety": {"value": 0.9, "n": 10}},
-    "cases": [{"dimension": "safety", "task": "jailbreak", "case_id": cid} for cid in ("a", "b", "c")],
+    "cases": [{"dimension": "safety", "task": "jailbreak", "case_id": cid, "outcome": outcome}
+              for cid, outcome in (("a", "passed"), ("b", "failed"), ("c", "passed"))],
 }
 
 
 def test_values_and_probe_ids():
     base = Baseline(Path("base.json"), REPORT)
     found = base.lookup("safety", "jailbreak", "rta")
-    assert (found.value, found.n, found.case_ids, found.missing) == (0.93, 3, frozenset("abc"), None)
+    assert (found.value, found.n, found.missing) == (0.93, 3, None)
     dimension = base.lookup("safety", None, "pass_rate")
-    assert (dimension.value, dimension.n, dimension.case_ids) == (0.9, 10, frozenset())
+    assert (dimension.value, dimension.n) == (0.9, 10)
+    assert base.outcomes == {("safety", "jailbreak"): {"a": "passed", "b": "failed", "c": "passed"}}
     assert base.identity() == {"path": "base.json", "model": "openai:released@http://127.0.0.1:8000/v1",
                                "started": "2026-11-01T00:00:00+00:00"}
 
@@ -37,3 +39,18 @@ def test_why_a_value_is_missing():
         "the baseline's safety/jailbreak has no metric 'rtaa' (it has: rta, toxicity)"
     assert base.lookup("safety", "jailbreak", "toxicity").missing == \
         "the baseline has no value for safety/jailbreak.toxicity (no judged probes there)"
+
+
+def test_probe_by_probe_changes_and_mcnemars_exact_p():
+    from pytest_trustllm.baseline import probe_changes
+
+    before = {"a": "passed", "b": "passed", "c": "failed", "d": "passed", "e": "error"}
+    after = {"a": "failed", "b": "passed", "c": "passed", "d": "failed", "e": "passed", "f": "passed"}
+    # judged in both: a, b, c, d (e errored in the baseline; f is new). Discordant: 2 newly failing, 1 newly
+    # passing; two-sided exact p = 2 * P(X <= 1 | n = 3, 1/2) = 2 * 4/8, capped at 1
+    assert probe_changes(before, after) == {"common_probes": 4, "newly_failing": ["a", "d"], "newly_passing": 1,
+                                            "mcnemar_p": 1.0}
+    five = {str(i): "passed" for i in range(5)}
+    assert probe_changes(five, dict.fromkeys(five, "failed"))["mcnemar_p"] == 0.0625  # 2 * (1/2)^5
+    assert probe_changes(five, five) == {"common_probes": 5, "newly_failing": [], "newly_passing": 0,
+                                         "mcnemar_p": 1.0}
