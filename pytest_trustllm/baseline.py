@@ -70,6 +70,12 @@ def _missing(why: str) -> BaselineValue:
 
 def load_baseline(raw: str, rootdir: Path) -> Baseline:
     """Read and check the report at RAW (relative to ROOTDIR); a UsageError says what is wrong with it."""
+    path, report = read_report(raw, rootdir, FLAG)
+    return Baseline(path, report)
+
+
+def read_report(raw: str, rootdir: Path, flag: str) -> tuple[Path, dict[str, Any]]:
+    """The JSON report at RAW, checked against the shipped schema; a UsageError (naming FLAG) if it is not one."""
     import jsonschema
 
     from .report import load_schema
@@ -80,16 +86,16 @@ def load_baseline(raw: str, rootdir: Path) -> Baseline:
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise pytest.UsageError(f"{FLAG}={raw}: cannot read it ({exc.strerror or exc})") from None
+        raise pytest.UsageError(f"{flag}={raw}: cannot read it ({exc.strerror or exc})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise pytest.UsageError(f"{FLAG}={raw}: not a JSON report of pytest-trustllm ({exc})") from None
+        raise pytest.UsageError(f"{flag}={raw}: not a JSON report of pytest-trustllm ({exc})") from None
     try:
         jsonschema.validate(report, load_schema())
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
-        raise pytest.UsageError(f"{FLAG}={raw}: not a JSON report of pytest-trustllm (at {where}: "
+        raise pytest.UsageError(f"{flag}={raw}: not a JSON report of pytest-trustllm (at {where}: "
                                 f"{exc.message[:200]})") from None
-    return Baseline(path, report)
+    return path, report
 
 
 def probe_changes(before: dict[str, str], after: dict[str, str]) -> dict[str, Any]:

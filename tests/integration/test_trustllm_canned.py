@@ -70,6 +70,12 @@ def test_report_has_subgroups_and_intervals(suite):
     assert tasks["toxicity"]["probes"] == {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
     jailbreak = tasks["jailbreak"]
     assert jailbreak["ci_low"] < jailbreak["value"] < jailbreak["ci_high"]
+    # re-gating the report alone (python -m pytest_trustllm.regate) reproduces every task of the run exactly
+    from pytest_trustllm.regate import regate
+
+    full = report(suite)
+    again = regate(full, None)
+    assert all(again[key] == full[key] for key in ("tasks", "dimensions", "gates", "warnings"))
     # every interval of every metric contains its estimate (posterior intervals are widened to it)
     for task in tasks.values():
         for name, m in task["metrics"].items():

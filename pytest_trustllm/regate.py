@@ -1,0 +1,90 @@
+"""Re-gate a finished run from its JSON report, without running anything again.
+
+    python -m pytest_trustllm.regate trust-report.json [--gate EXPR ...] [--baseline BASE.json]
+        [--strict] [--report OUT.json] [--card OUT.html|OUT.md]
+
+The report keeps every probe's record, so the tasks are aggregated again from them exactly as in the run
+(same aggregators, same seeded intervals), then gated: by the ``--gate`` expressions if given (they replace
+the command-line and ini gates of the run; the probes' own ``threshold=``/``gates=`` still apply, as in a
+run), else by the run's own gates. It prints the trust table and the gate lines and exits as the run would
+have: 0 if the gates pass, 1 if not, 2 for a bad argument or report. No model, judge, cache or test file is
+needed: change a threshold, add a regression gate, and decide again from last night's report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CLI_ORIGINS = ("--trust-gate", "ini trust_gates")
+
+
+def regate(report: dict[str, Any], gates: Sequence[str] | None, baseline: Any = None,
+           strict: bool = False) -> dict[str, Any]:
+    """The report, re-aggregated from its probe records and gated by GATES (None: the run's own gates)."""
+    from . import summary
+    from .gates import parse_gate
+    from .results import Results
+
+    if gates is None:  # the run's own command-line and ini gates (marker gates live in the probe records)
+        parsed = [parse_gate(g["expr"], origin=g["origin"]) for g in report["gates"] if g.get("origin") in CLI_ORIGINS]
+    else:
+        parsed = [parse_gate(expr, origin="--gate") for expr in gates]
+    results = Results(parsed)
+    for record in report["cases"]:
+        results.add(record)
+    result = summary.build(results, baseline)
+    other = report["run"].get("totals", {}).get("other_failures", 0)
+    result["totals"]["other_failures"] = other  # tests that are not probes failed in the run: they still count
+    pytest_status = int(report["run"].get("pytest_exit_status", report["run"]["exit_status"]))
+    status = pytest_status if strict else summary.gated_exit_status(result, pytest_status)
+    run = {**report["run"], "exit_status": status, "totals": result["totals"], "regated": True,
+           "baseline": baseline.identity() if baseline else report["run"].get("baseline")}
+    return {**report, "run": run, **{k: result[k] for k in ("tasks", "dimensions", "gates", "cases", "warnings")}}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pytest_trustllm.regate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("report", help="the JSON report of a run (--trust-report)")
+    parser.add_argument("--gate", action="append", metavar="EXPR",
+                        help="gate, repeatable, as --trust-gate (default: the run's own gates)")
+    parser.add_argument("--baseline", metavar="REPORT", help="an earlier run's report, for regression gates")
+    parser.add_argument("--strict", action="store_true", help="any failing probe fails (as --trust-strict)")
+    parser.add_argument("--report", dest="out", type=Path, metavar="PATH", help="write the re-gated JSON report")
+    parser.add_argument("--card", type=Path, metavar="PATH", help="write a trust card (.md or .html)")
+    args = parser.parse_args(argv)
+
+    from .baseline import load_baseline, read_report
+    from .report import CARD_FORMATS, render_terminal, write_card, write_json
+
+    try:
+        if args.card and args.card.suffix.lower() not in CARD_FORMATS:
+            raise pytest.UsageError(f"--card={args.card}: the card's format comes from its extension: "
+                                    ".md (Markdown) or .html (HTML)")
+        _, report = read_report(args.report, Path.cwd(), "report")
+        baseline = load_baseline(args.baseline, Path.cwd()) if args.baseline else None
+        if any("baseline" in expr for expr in args.gate or ()) and baseline is None:
+            raise pytest.UsageError("a regression gate needs --baseline REPORT.json (an earlier run's report)")
+        result = regate(report, args.gate, baseline, args.strict)
+    except pytest.UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(render_terminal(result, 150, sys.stdout.isatty()), end="")
+    for path, write in ((args.out, write_json), (args.card, write_card)):
+        if path is not None:
+            try:
+                write(result, path)
+            except Exception as exc:
+                print(f"error: could not write {path}: {exc}", file=sys.stderr)
+                return 1
+    return int(result["run"]["exit_status"])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
