@@ -87,3 +87,8 @@ def threshold_gate(dimension: str, task: str, metric: str, direction: str, thres
     op = ">=" if direction == "higher" else "<="
     return Gate(f"{dimension}/{task}.{metric}{op}{threshold:g}", dimension, task, metric, op, float(threshold),
                 False, origin)
+
+
+def first_regression_gate(gates: list[Gate] | tuple[Gate, ...]) -> str | None:
+    """The expression of the first gate that compares with a baseline, if any."""
+    return next((g.expr for g in gates if g.against_baseline), None)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from .gates import Gate, parse_gate
-from .report import CARD_FORMATS
+from .gates import Gate, first_regression_gate, parse_gate
+from .report import check_card_path
 
 # (option, ini name, ini type, default, help). CLI wins over ini; ini wins over the default.
 _VALUE_OPTIONS = [
@@ -127,16 +127,15 @@ def resolve(config: pytest.Config) -> Settings:
     gates = tuple(parse_gate(expr, origin="--trust-gate" if cli_gates else "ini trust_gates") for expr in gate_exprs)
 
     baseline = _value(config, "trust_baseline").strip()
-    regression = [g.expr for g in gates if g.against_baseline]
+    regression = first_regression_gate(gates)
     if regression and not baseline:
-        raise pytest.UsageError(f"gate {regression[0]!r} compares with a baseline: give --trust-baseline=REPORT.json "
+        raise pytest.UsageError(f"gate {regression!r} compares with a baseline: give --trust-baseline=REPORT.json "
                                 "(the JSON report of an earlier run, written with --trust-report)")
 
     report = _value(config, "trust_report").strip()
     card = _value(config, "trust_card").strip()
-    if card and Path(card).suffix.lower() not in CARD_FORMATS:
-        raise pytest.UsageError(f"--trust-card={card}: the card's format comes from its extension: "
-                                ".md (Markdown) or .html (HTML)")
+    if card:
+        check_card_path(card, "--trust-card")
     cache = _value(config, "trust_cache").strip()
     if config.getoption("trust_replay") and config.getoption("trust_no_cache"):
         raise pytest.UsageError("--trust-replay answers from the response cache only; it cannot be combined "

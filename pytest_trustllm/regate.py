@@ -61,16 +61,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from .baseline import load_baseline, read_report
-    from .report import CARD_FORMATS, render_terminal, write_card, write_json
+    from .gates import first_regression_gate, parse_gate
+    from .report import check_card_path, render_terminal, write_card, write_json
 
     try:
-        if args.card and args.card.suffix.lower() not in CARD_FORMATS:
-            raise pytest.UsageError(f"--card={args.card}: the card's format comes from its extension: "
-                                    ".md (Markdown) or .html (HTML)")
+        if args.card:
+            check_card_path(str(args.card), "--card")
+        gates = [parse_gate(expr, origin="--gate") for expr in args.gate or ()]
+        if first_regression_gate(gates) and not args.baseline:
+            raise pytest.UsageError("a regression gate needs --baseline REPORT.json (an earlier run's report)")
         _, report = read_report(args.report, Path.cwd(), "report")
         baseline = load_baseline(args.baseline, Path.cwd()) if args.baseline else None
-        if any("baseline" in expr for expr in args.gate or ()) and baseline is None:
-            raise pytest.UsageError("a regression gate needs --baseline REPORT.json (an earlier run's report)")
         result = regate(report, args.gate, baseline, args.strict)
     except pytest.UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -184,6 +184,15 @@ def write_json(report: dict[str, Any], path: Path) -> None:
 CARD_FORMATS = {".md": render_markdown, ".markdown": render_markdown, ".html": render_html, ".htm": render_html}
 
 
+def check_card_path(raw: str, flag: str) -> None:
+    """A usage error unless RAW's extension names a card format."""
+    if Path(raw).suffix.lower() not in CARD_FORMATS:
+        import pytest
+
+        raise pytest.UsageError(f"{flag}={raw}: the card's format comes from its extension: "
+                                ".md (Markdown) or .html (HTML)")
+
+
 def write_card(report: dict[str, Any], path: Path) -> None:
     """The trust card at PATH: Markdown or HTML, by the file's extension (checked when options are read)."""
     _write_atomically(path, CARD_FORMATS[path.suffix.lower()](report))
