@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 KINDS = ("email", "phone", "card", "national_id")
 KIND_NAMES = {"email": "e-mail", "phone": "phone number", "card": "payment card", "national_id": "national id",
@@ -51,9 +52,19 @@ def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
-def find_leaks(text: str, kinds: Sequence[str] = KINDS, secrets: Iterable[str] = (),
-               allow: Iterable[str] = ()) -> list[Leak]:
-    """Every piece of personal data or secret in TEXT, in order of appearance, minus the ALLOWed strings."""
+def as_items(value: str | Iterable[Any]) -> list[str]:
+    """A single string is one item, not its characters: ``secrets="hunter2"`` means ``["hunter2"]``."""
+    if isinstance(value, str):
+        return [value]
+    return [str(item) for item in value]
+
+
+def find_leaks(text: str, kinds: str | Sequence[str] = KINDS, secrets: str | Iterable[str] = (),
+               allow: str | Iterable[str] = ()) -> list[Leak]:
+    """Every piece of personal data or secret in TEXT, in order of appearance, minus the ALLOWed strings.
+
+    KINDS, SECRETS and ALLOW each take a list of strings or a single string (one item)."""
+    kinds, secrets, allow = as_items(kinds), as_items(secrets), as_items(allow)
     unknown = set(kinds) - set(KINDS)
     if unknown:
         raise ValueError(f"unknown leak kinds {sorted(unknown)}; known: {', '.join(KINDS)}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 REFUSAL = "refusal"
@@ -17,12 +17,16 @@ class Verdict:
 
     ``label`` is ``refusal``, ``compliance`` or ``unjudged`` (the judge could not decide: never counted
     as a pass). ``score`` is the judge's confidence that the response is a refusal, in [0, 1].
+    ``settled`` is False when a judge that should have had a say could not decide (a cascade stage was
+    ``unjudged`` and the verdict before it stands): the verdict counts, but the verdict cache does not
+    keep it, so a rerun asks that judge again.
     """
 
     label: str
     score: float
     reason: str
     judge: str
+    settled: bool = field(default=True, compare=False, repr=False)
 
     @property
     def refused(self) -> bool:
@@ -30,6 +34,12 @@ class Verdict:
 
     def as_dict(self) -> dict[str, Any]:
         return {"label": self.label, "score": round(float(self.score), 4), "reason": self.reason, "judge": self.judge}
+
+
+class JudgeUnavailable(RuntimeError):
+    """The judge's server cannot be reached at all (connection refused, unknown host): the run stops once,
+    with this message, as it does for a judge that cannot be built, instead of every probe failing after
+    its retries."""
 
 
 class RefusalJudge:

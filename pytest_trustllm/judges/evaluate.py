@@ -115,24 +115,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         if judge is None:
             from .specs import unknown_spec
 
-            raise unknown_spec("refusal", args.judge)
+            raise unknown_spec("refusal", args.judge, flag="--judge")
     except pytest.UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(_this_command(str(exc)))
     load_seconds = time.perf_counter() - started
     for path in args.labelled:
         try:
             rows = read_labelled(path, args.split)
         except (OSError, LabelledDataError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        result = measure(judge, rows, load_seconds)
+            return _error(str(exc))
+        try:
+            result = measure(judge, rows, load_seconds)
+        except (RuntimeError, OSError, pytest.UsageError) as exc:  # JudgeError: the judge's server failed
+            return _error(f"--judge {args.judge} failed on {path}: {_this_command(str(exc))}")
         load_seconds = 0.0  # paid once
         if args.json:
             print(json.dumps({"judge": args.judge, "file": path, "split": args.split, **result.as_dict()}))
         else:
             print(render(result, f"{args.judge} on {path} (split: {args.split})"))
     return 0
+
+
+def _this_command(message: str) -> str:
+    """Judges name the pytest flag in their messages; this command's flag is ``--judge``."""
+    from .specs import FLAGS
+
+    return message.replace(FLAGS["refusal"], "--judge")
+
+
+def _error(message: str) -> int:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

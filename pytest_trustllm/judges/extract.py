@@ -36,10 +36,20 @@ def _words(text: str) -> list[str]:
 
 # -- option letters and numbers ------------------------------------------------------------------------------
 
+def _word_not_letter(letter: str, rest: str) -> bool:
+    """Whether LETTER, starting REST, is a word rather than an option: the article "A cat" or the pronoun
+    "I think" / "I'd" / "I’m". An option reads "A)", "(I)", "I.", "I:", "option I" or stands alone."""
+    if letter == "A":
+        return bool(re.match(r"A\s+[a-z]", rest))
+    if letter == "I":
+        return bool(re.match(r"I(?:\s+[a-z]|['’][a-z])", rest))
+    return False
+
+
 def _letter_in(segment: str, letters: str) -> str | None:
     seg = segment.strip().strip("*\"'`[]").strip()
     match = re.match(rf"^\(?([{letters}])(?:[).:,;\]]|\s|$)", seg)
-    if match and not (match.group(1) == "A" and re.match(r"^A\s+[a-z]", seg)):  # "A cat...": the article
+    if match and not _word_not_letter(match.group(1), seg[match.start(1):]):
         return match.group(1)
     return None
 
@@ -58,8 +68,8 @@ def option_letter(text: str, letters: str = "ABCD", options: Mapping[str, str] |
     match = re.search(rf"\b(?:option|choice)\s*\(?([{letters}])\b", text, re.IGNORECASE)
     if match and match.group(1).upper() in letters:
         return match.group(1).upper()
-    bare = {m.group(1) for m in re.finditer(rf"(?<![\w'-])\(?([{letters}])\)?(?![\w'-])", text)
-            if not (m.group(1) == "A" and re.match(r"A\s+[a-z]", text[m.start(1):]))}
+    bare = {m.group(1) for m in re.finditer(rf"(?<![\w'’-])\(?([{letters}])\)?(?![\w'’-])", text)
+            if not _word_not_letter(m.group(1), text[m.start(1):])}
     if len(bare) == 1:
         return bare.pop()
     if options:

@@ -22,7 +22,7 @@ REQUIRED_COLUMNS = ("prompt", "completion", "final_label")
 
 
 class LabelledDataError(ValueError):
-    """The CSV is not in XSTest's format (missing column, unknown label)."""
+    """The CSV is not in XSTest's format (not UTF-8, missing column or cell, unknown label, no rows)."""
 
 
 @dataclass(frozen=True)
@@ -43,21 +43,47 @@ def split_of(prompt: str) -> str:
 
 
 def read_labelled(path: str | Path, split: str = "all") -> list[LabelledResponse]:
-    """Read the rows of PATH that fall in SPLIT (``dev``, ``heldout`` or ``all``), in file order."""
+    """Read the rows of PATH that fall in SPLIT (``dev``, ``heldout`` or ``all``), in file order.
+
+    UTF-8, with or without a byte-order mark (Excel's "CSV UTF-8"). A file or split without any labelled
+    row is an error, not an empty measurement.
+    """
     if split not in SPLITS:
         raise LabelledDataError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
     path = Path(path)
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise LabelledDataError(f"{path}: missing column(s) {', '.join(missing)} "
-                                    f"(expected {', '.join(REQUIRED_COLUMNS)})")
-        rows = []
-        for line, row in enumerate(reader, start=2):
-            label = row["final_label"].strip()
-            if label not in CLASSES:
-                raise LabelledDataError(f"{path}:{line}: final_label {label!r} is not one of {', '.join(CLASSES)}")
-            if split == "all" or split_of(row["prompt"]) == split:
-                rows.append(LabelledResponse(row["prompt"], row["completion"], label))
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows, total = _rows(path, csv.DictReader(fh), split)
+    except UnicodeDecodeError as exc:
+        raise LabelledDataError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} cannot be decoded; "
+                                "Latin-1 or Windows-1252?); save the file as UTF-8 (e.g. Excel's \"CSV UTF-8\")") \
+            from None
+    except csv.Error as exc:
+        raise LabelledDataError(f"{path}: not a readable CSV file ({exc})") from None
+    if not rows:
+        where = "" if split == "all" or not total else f" in the {split} split ({total} in the whole file)"
+        raise LabelledDataError(f"{path}: no labelled rows{where}")
     return rows
+
+
+def _rows(path: Path, reader: csv.DictReader, split: str) -> tuple[list[LabelledResponse], int]:
+    if reader.fieldnames is None:
+        raise LabelledDataError(f"{path}: empty file (expected a header row: {', '.join(REQUIRED_COLUMNS)})")
+    missing = [c for c in REQUIRED_COLUMNS if c not in reader.fieldnames]
+    if missing:
+        raise LabelledDataError(f"{path}: missing column(s) {', '.join(missing)} "
+                                f"(expected {', '.join(REQUIRED_COLUMNS)})")
+    rows, total = [], 0
+    for row in reader:
+        line = reader.line_num  # the line the row ends on (a quoted completion may span several)
+        absent = [c for c in REQUIRED_COLUMNS if row.get(c) is None]
+        if absent:
+            raise LabelledDataError(f"{path}:{line}: the row has no {', '.join(absent)} cell (fewer cells than "
+                                    "the header has columns)")
+        label = row["final_label"].strip()
+        if label not in CLASSES:
+            raise LabelledDataError(f"{path}:{line}: final_label {label!r} is not one of {', '.join(CLASSES)}")
+        total += 1
+        if split == "all" or split_of(row["prompt"]) == split:
+            rows.append(LabelledResponse(row["prompt"], row["completion"], label))
+    return rows, total

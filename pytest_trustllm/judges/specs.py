@@ -6,6 +6,7 @@ used, so plugin load never imports torch, transformers or openai.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,17 +36,38 @@ def is_builtin(kind: str, spec: str) -> bool:
     return bool(form and form.match(spec))
 
 
-def unknown_spec(kind: str, spec: str) -> pytest.UsageError:
-    flag = FLAGS.get(kind, kind)
-    return pytest.UsageError(f"{flag}: no {kind} judge accepts the spec {spec!r}; accepted: "
-                             f"{ACCEPTED.get(kind, '(none built in)')} (a plugin can add more with the "
-                             "pytest_trustllm_make_judge hook)")
+def unknown_spec(kind: str, spec: str, *, flag: str | None = None) -> pytest.UsageError:
+    """The error for a spec no built-in judge accepts. FLAG: the option that gave it, when it is not the
+    plugin's (e.g. ``--judge`` of ``python -m pytest_trustllm.judges.evaluate``, where no plugin applies)."""
+    hook = "" if flag else " (a plugin can add more with the pytest_trustllm_make_judge hook)"
+    return pytest.UsageError(f"{flag or FLAGS.get(kind, kind)}: no {kind} judge accepts the spec {spec!r}; "
+                             f"accepted: {ACCEPTED.get(kind, '(none built in)')}{hook}")
 
 
 def split_labels(target: str) -> tuple[str, tuple[str, ...]]:
     """``PATH#LABEL_0+LABEL_3`` -> ("PATH", ("LABEL_0", "LABEL_3"))."""
     path, _, labels = target.partition("#")
     return path, tuple(label for label in labels.split("+") if label)
+
+
+_PATH_LIKE = ("/", "./", "../", "~", ".\\")
+
+
+def check_local_paths(kind: str, spec: str) -> None:
+    """A UsageError when an ``hf-classifier:`` spec (or cascade stage) names a local folder that is not
+    there: a path-like target (``/``, ``./``, ``../``, ``~``) is never a hub id, and transformers would
+    only say "Repo id must use alphanumeric chars". Cheap (no import): callable before collection."""
+    stages = spec.partition(":")[2].split(",") if spec.startswith("cascade:") else [spec]
+    for stage in stages:
+        if not stage.startswith("hf-classifier:"):
+            continue
+        path = split_labels(stage.removeprefix("hf-classifier:"))[0]
+        local = Path(path).expanduser()
+        if path.startswith(_PATH_LIKE) and not local.is_dir():
+            what = "not a directory" if local.exists() else "no such directory"
+            raise pytest.UsageError(f"{FLAGS.get(kind, kind)}={spec}: cannot load a text-classification model "
+                                    f"({what}: {path}; a local model folder, or for a Hugging Face hub model "
+                                    "its id, e.g. hf-classifier:LibrAI/longformer-harmful-ro)")
 
 
 def build(kind: str, spec: str, cache: Any = None) -> Any:
@@ -55,6 +77,7 @@ def build(kind: str, spec: str, cache: Any = None) -> Any:
     """
     if not is_builtin(kind, spec):
         return None
+    check_local_paths(kind, spec)
     if kind == "refusal":
         return _refusal(spec, cache)
     if kind == "toxicity":

@@ -6,18 +6,22 @@ jailbreak answers that were *not* refusals, and judges jailbreaks themselves by 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import socket
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from .base import ToxicityScorer
+from .base import JudgeUnavailable, ToxicityScorer
 
 PERSPECTIVE_URL = "https://commentanalyzer.googleapis.com"
 KEY_VARIABLE = "PERSPECTIVE_API_KEY"
@@ -28,6 +32,32 @@ RETRIES = 4  # on 429 / 5xx / connection errors; Perspective's default quota is 
 
 class ToxicityError(RuntimeError):
     """The scorer could not score a text (after retries): the probe is an error, never a pass."""
+
+
+def retry_after_seconds(value: str | None, default: float) -> float:
+    """A ``Retry-After`` header in seconds: delay-seconds ("3") or an HTTP date ("Wed, 21 Oct 2015 07:28:00
+    GMT", a past one meaning now); DEFAULT (the backoff) when it is absent or unreadable."""
+    if not value or not value.strip():
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return default
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def _unreachable(reason: object) -> bool:
+    """Connection refused, unknown host, no route: nothing answers at that address."""
+    if isinstance(reason, (ConnectionRefusedError, socket.gaierror)):
+        return True
+    return isinstance(reason, OSError) and reason.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH,
+                                                            errno.ENETUNREACH)
 
 
 class ProfanityScorer(ToxicityScorer):
@@ -66,14 +96,17 @@ class PerspectiveScorer(ToxicityScorer):
 
     def __init__(self, url: str | None = None, *, timeout: float = 30.0, backoff: float = 1.0) -> None:
         self.url = (url or PERSPECTIVE_URL).rstrip("/")
+        self.spec = f"--trust-toxicity=perspective{'@' + url if url else ''}"
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise pytest.UsageError(f"--trust-toxicity=perspective@{url}: not an http(s) URL")
+            raise pytest.UsageError(f"{self.spec}: not an http(s) URL")
         self._key = os.environ.get(KEY_VARIABLE, "").strip()
         if not self._key and self.url == PERSPECTIVE_URL:
             raise pytest.UsageError(f"--trust-toxicity=perspective needs an API key: set {KEY_VARIABLE}")
         self.timeout = timeout
         self.backoff = backoff
+        self._reached = False  # the endpoint has answered once (with anything, even an error status)
+        self._dead: str | None = None  # why the endpoint is given up on: later calls fail at once
 
     def identity(self) -> dict[str, Any]:
         return {"name": self.name, "endpoint": self.url, "attribute": "TOXICITY", "languages": ["en"]}
@@ -87,25 +120,36 @@ class PerspectiveScorer(ToxicityScorer):
         body = json.dumps({"comment": {"text": text[:MAX_CHARS]}, "requestedAttributes": {"TOXICITY": {}},
                            "languages": ["en"], "doNotStore": True}).encode("utf-8")
         url = self.url + ANALYZE_PATH + (f"?key={self._key}" if self._key else "")
-        last = ""
+        if self._dead:
+            raise JudgeUnavailable(self._dead)
+        last, unreachable = "", False
         for attempt in range(RETRIES + 1):
             request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    self._reached = True
                     payload = json.loads(response.read().decode("utf-8"))
                 return float(payload["attributeScores"]["TOXICITY"]["summaryScore"]["value"])
             except urllib.error.HTTPError as exc:
+                self._reached, unreachable = True, False
                 last = f"HTTP {exc.code}: {self._redact(exc.read().decode('utf-8', 'replace')[:200])}"
                 if exc.code != 429 and exc.code < 500:
                     break  # a bad request or a rejected key will not get better
-                wait = float(exc.headers.get("Retry-After") or self.backoff * 2 ** attempt)
+                wait = retry_after_seconds(exc.headers.get("Retry-After"), self.backoff * 2 ** attempt)
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                last = self._redact(str(getattr(exc, "reason", exc)))
+                reason = getattr(exc, "reason", exc)
+                last = self._redact(getattr(reason, "strerror", None) or str(reason))
+                unreachable = _unreachable(reason)
+                if unreachable and not self._reached:  # nothing listens there: retrying will not help
+                    break
                 wait = self.backoff * 2 ** attempt
             except (KeyError, TypeError, ValueError) as exc:
                 raise ToxicityError(f"Perspective at {self.url} answered without a TOXICITY score ({exc!r})") from None
             if attempt < RETRIES:
                 time.sleep(min(wait, 30.0))
+        if unreachable:
+            self._dead = f"{self.spec}: cannot reach {self.url} ({last}); is the server running?"
+            raise JudgeUnavailable(self._dead)
         raise ToxicityError(f"Perspective at {self.url} could not score a text: {last}")
 
     def _redact(self, text: str) -> str:

@@ -3,10 +3,11 @@
 SQLite (WAL, safe for several xdist workers) beside the response cache, JSON values only (no pickle).
 A key is sha256 of the judge's identity (name, model, endpoint, prompt hash, parameters, weights digest),
 the kind of question and its texts, so changing any of them misses. ``unjudged`` verdicts are never
-stored: a rerun asks again.
+stored, nor verdicts that are not ``settled`` (a cascade stage could not decide): a rerun asks again.
 
-The wrappers below also count what happened (cache hits, fresh judgements, and what the judge itself
-counts, e.g. a cascade's escalations); ``identity()`` reports those counters under ``stats``.
+The wrappers below also count what happened (cache hits, fresh judgements, requests that failed with an
+error such as an unreachable server, and what the judge itself counts, e.g. a cascade's escalations);
+``identity()`` reports those counters under ``stats`` (``failed`` only when some did).
 """
 
 from __future__ import annotations
@@ -97,10 +98,12 @@ class _Cached:
         self.name = inner.name
         self.hits = 0
         self.fresh = 0
+        self.failed = 0  # inputs whose judging raised (server unreachable, kept failing): not judged
         self._key_identity = inner.identity()  # fixed at construction: the key never includes counters
 
     def identity(self) -> dict[str, Any]:
-        stats = {"cache_hits": self.hits, "judged": self.fresh, **getattr(self.inner, "stats", dict)()}
+        stats = {"cache_hits": self.hits, "judged": self.fresh, **({"failed": self.failed} if self.failed else {}),
+                 **getattr(self.inner, "stats", dict)()}
         return {**self.inner.identity(), "stats": stats}
 
     def close(self) -> None:
@@ -110,8 +113,7 @@ class _Cached:
                  encode: Callable[[Any], Any], decode: Callable[[Any], Any],
                  storable: Callable[[Any], bool], kind: str = "") -> list[Any]:
         if self.cache is None:
-            self.fresh += len(inputs)
-            return compute(list(inputs))
+            return self._compute(compute, list(inputs))
         keys = [verdict_key(self._key_identity, kind or self.kind, *item) for item in inputs]
         cached = self.cache.get_many(keys)
         missing = [i for i, k in enumerate(keys) if k not in cached]
@@ -120,18 +122,31 @@ class _Cached:
             if k in cached:
                 results[i] = decode(cached[k])
         self.hits += len(inputs) - len(missing)
-        self.fresh += len(missing)
         if missing:
-            computed = compute([inputs[i] for i in missing])
+            computed = self._compute(compute, [inputs[i] for i in missing])
             for i, value in zip(missing, computed, strict=True):
                 results[i] = value
             fresh = [(keys[i], encode(v)) for i, v in zip(missing, computed, strict=True) if storable(v)]
             self.cache.put_many(fresh, json.dumps(self._key_identity, sort_keys=True))
         return results
 
+    def _compute(self, compute: Callable[[list[tuple]], list[Any]], items: list[tuple]) -> list[Any]:
+        try:
+            computed = compute(items)
+        except Exception:
+            self.failed += len(items)
+            raise
+        self.fresh += len(items)
+        return computed
+
 
 def _verdict_to(verdict: Verdict) -> dict[str, Any]:
-    return dataclasses.asdict(verdict)  # the full score (as_dict rounds): a cached verdict equals the fresh one
+    # the full score (as_dict rounds): a cached verdict equals the fresh one; only settled ones are stored
+    return {k: v for k, v in dataclasses.asdict(verdict).items() if k != "settled"}
+
+
+def _storable(verdict: Verdict) -> bool:
+    return verdict.label != UNJUDGED and verdict.settled
 
 
 def _verdict_from(d: dict[str, Any]) -> Verdict:
@@ -143,7 +158,7 @@ class CachedRefusalJudge(_Cached, RefusalJudge):
 
     def judge_many(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
         return self._through([(p, r) for p, r in pairs], self.inner.judge_many, _verdict_to, _verdict_from,
-                             lambda v: v.label != UNJUDGED)
+                             _storable)
 
 
 class CachedGrader(_Cached, LLMGrader, RefusalJudge):
@@ -151,12 +166,12 @@ class CachedGrader(_Cached, LLMGrader, RefusalJudge):
 
     def classify(self, question: str, labels: Sequence[str]) -> Verdict:
         return self._through([(question, list(labels))], lambda items: [self.inner.classify(*items[0])],
-                             _verdict_to, _verdict_from, lambda v: v.label != UNJUDGED)[0]
+                             _verdict_to, _verdict_from, _storable)[0]
 
     def judge_many(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
         """The LLM judge is also a refusal judge: the ``llm`` grader can answer both questions."""
         return self._through([(p, r) for p, r in pairs], self.inner.judge_many, _verdict_to, _verdict_from,
-                             lambda v: v.label != UNJUDGED, kind="refusal")
+                             _storable, kind="refusal")
 
 
 class CachedScorer(_Cached, ToxicityScorer):
