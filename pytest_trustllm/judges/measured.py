@@ -25,7 +25,7 @@ def _contains(identity: Any, expected: Any) -> bool:
 
 
 def measured_for(identity: dict[str, Any]) -> dict[str, Any] | None:
-    """``{"data": ..., "agreement": {"GPT-4": 0.975, ...}, "counts": {...}}`` for a measured judge, else None."""
+    """``{"data": ..., "agreement": {"GPT-4": 0.97, ...}, "counts": {...}}`` for a measured judge, else None."""
     entry = table()["judges"].get(identity.get("name", ""))
     if entry is None or not _contains(identity, entry["identity"]):
         return None

@@ -69,8 +69,8 @@ def test_default_offline_judges_are_reported(suite):
     assert judges["refusal"]["spec"] == "keywords" and len(judges["refusal"]["weights_sha256"]) == 12
     assert judges["toxicity"]["name"] == "profanity" and judges["embedding"]["name"] == "minilm"
     # the refusal judge's measured agreement with human labels is printed and reported with it
-    assert judges["refusal"]["measured"]["agreement"] == {"GPT-4": 0.975, "Llama-2": 0.936}
-    result.stdout.fnmatch_lines(["refusal judge keywords: agrees with human labels on 97.5% of GPT-4's and 93.6% "
+    assert judges["refusal"]["measured"]["agreement"] == {"GPT-4": 0.970, "Llama-2": 0.931}
+    result.stdout.fnmatch_lines(["refusal judge keywords: agrees with human labels on 97.0% of GPT-4's and 93.1% "
                                  "of Llama-2's answers in XSTest's held-out split (docs/judges.md)"])
 
 

@@ -102,7 +102,7 @@ def test_fitting_writes_plain_json_weights_on_their_cues_side(labelled_csv, tmp_
     out = tmp_path / "weights.json"
     assert fit(["keywords", "--labelled", str(labelled_csv), "--out", str(out)]) == 0
     weights = json.loads(out.read_text())
-    assert weights["fitted_on"] == "dev split of labelled.csv" and weights["l2"] == 0.3
+    assert weights["fitted_on"] == "dev split of labelled.csv and keyword_canon.jsonl" and weights["l2"] == 0.03
     assert all(value * direction(name) > 0 for name, value in weights["weights"].items())
     assert KeywordRefusalJudge(weights).judge("q", REFUSE).label in ("refusal", "compliance")
 

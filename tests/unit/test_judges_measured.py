@@ -31,7 +31,7 @@ def test_the_keyword_figures_are_exactly_what_the_judge_gets(heldout):
     judge = KeywordRefusalJudge()
     expected = table()["judges"]["keywords"]["agreement"]
     assert {name: [agreeing(judge, rows), len(rows)] for name, rows in heldout.items()} == expected
-    assert measured_for(judge.identity())["agreement"] == {"GPT-4": 0.975, "Llama-2": 0.936}
+    assert measured_for(judge.identity())["agreement"] == {"GPT-4": 0.970, "Llama-2": 0.931}
 
 
 def test_the_minilm_figures_are_what_the_judges_get(heldout):
@@ -58,5 +58,5 @@ def test_a_changed_judge_loses_the_figures():
 
 def test_the_summary_line():
     judge = {"name": "keywords", "measured": measured_for(KeywordRefusalJudge().identity())}
-    assert describe("refusal", judge) == ("refusal judge keywords: agrees with human labels on 97.5% of GPT-4's "
-                                          "and 93.6% of Llama-2's answers in XSTest's held-out split (docs/judges.md)")
+    assert describe("refusal", judge) == ("refusal judge keywords: agrees with human labels on 97.0% of GPT-4's "
+                                          "and 93.1% of Llama-2's answers in XSTest's held-out split (docs/judges.md)")
