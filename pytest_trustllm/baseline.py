@@ -68,9 +68,10 @@ def _missing(why: str) -> BaselineValue:
     return BaselineValue(None, 0, why)
 
 
-def load_baseline(raw: str, rootdir: Path) -> Baseline:
-    """Read and check the report at RAW (relative to ROOTDIR); a UsageError says what is wrong with it."""
-    path, report = read_report(raw, rootdir, FLAG)
+def load_baseline(raw: str, rootdir: Path, flag: str = FLAG) -> Baseline:
+    """Read and check the report at RAW (relative to ROOTDIR); a UsageError (naming FLAG, where the value came
+    from) says what is wrong with it."""
+    path, report = read_report(raw, rootdir, flag)
     return Baseline(path, report)
 
 

@@ -36,6 +36,23 @@ def mark_dimensions(items: list[pytest.Item]) -> None:
                 item.user_properties.append(("trust.case", case.case_id))
 
 
+def check_markers(items: list[pytest.Item]) -> None:
+    """A mistake in a probe's ``threshold=``/``gates=`` is a usage error naming the test, before anything runs."""
+    from .probe import check_marker
+
+    checked = set()
+    for item in items:
+        marker = trust_marker(item)
+        if marker is None or id(marker) in checked:
+            continue
+        checked.add(id(marker))
+        try:
+            check_marker(marker.kwargs)
+        except pytest.UsageError as exc:
+            test = f"{item.parent.nodeid}::{getattr(item, 'originalname', item.name)}" if item.parent else item.nodeid
+            raise pytest.UsageError(f"{test}: {exc}") from None
+
+
 def plan_responses(state, items: list[pytest.Item]) -> None:
     """Register the prompts of every selected probe that reads a response, in run order.
 
@@ -70,14 +87,16 @@ def attach_record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestR
     outcome = _outcome(call, report)
     if marker is None or outcome is None:
         return
-    from .probe import marker_gates
+    from .probe import marker_gates, marker_threshold
 
     kwargs = marker.kwargs
     case = case_of(item)
+    dimension = kwargs.get("dimension", "custom")
+    task = kwargs.get("task") or getattr(item, "originalname", item.name)
     record: dict[str, Any] = {
         "nodeid": item.nodeid,
-        "dimension": kwargs.get("dimension", "custom"),
-        "task": kwargs.get("task") or getattr(item, "originalname", item.name),
+        "dimension": dimension,
+        "task": task,
         "case_id": case.case_id if case else item.nodeid,
         "index": case.index if case else None,
         "group": case.group if case else None,
@@ -86,7 +105,8 @@ def attach_record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestR
         # the answer is kept once, whole, as the record's "response" (not also inside the observation)
         "observation": _jsonable({k: v for k, v in observation.items() if k != "response"}),
         "aggregator": kwargs.get("aggregate"),
-        "gates": marker_gates(kwargs, kwargs.get("metric", "pass_rate"), kwargs.get("direction", "higher")),
+        "gates": marker_gates(kwargs, dimension, task),
+        "threshold": marker_threshold(kwargs),  # gated on the primary metric, known once the task is aggregated
     }
     if case is not None:
         record["prompt"] = excerpt(case.prompt, 200)

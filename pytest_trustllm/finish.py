@@ -24,13 +24,16 @@ def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
     from . import report, summary
 
     result = summary.build(state.results, state.baseline)
-    status = int(exitstatus) if state.settings.strict else summary.gated_exit_status(result, int(exitstatus))
+    # -x / --maxfail: the probes after the stop never ran, so the gates cannot pass the run
+    stopped = session.shouldfail or session.shouldstop
+    status = summary.exit_status(result, int(exitstatus), state.settings.strict, bool(stopped))
     full: dict[str, Any] = {
         "schema_version": 1,
         **state.identities(),
         "run": {"started": datetime.fromtimestamp(state.started, timezone.utc).isoformat(),
                 "duration_s": round(time.time() - state.started, 3), "exit_status": status,
                 "pytest_exit_status": int(exitstatus), "strict": state.settings.strict,
+                "stopped_early": str(stopped) if stopped else None,
                 "sample": state.settings.sample, "seed": state.settings.seed, "totals": result["totals"],
                 "baseline": state.baseline.identity() if state.baseline else None},
         **{k: result[k] for k in ("tasks", "dimensions", "gates", "cases", "warnings")},
@@ -38,14 +41,8 @@ def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
     session.config.hook.pytest_trustllm_summary(config=session.config, summary=full)
     state.summary = full
     state.output_errors = []
-    for path, write, what in ((state.settings.report, report.write_json, "the JSON report"),
-                              (state.settings.card, report.write_card, "the trust card")):
-        if path is None:
-            continue
-        try:
-            write(full, path)
-        except Exception as exc:  # a report that cannot be written fails the run, with the reason
-            state.output_errors.append(f"could not write {what} {path}: {exc}")
+    # The step summary first: it does not show the exit status, and a failure to append to it changes the
+    # status that the report and the card record.
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
         try:
@@ -53,6 +50,26 @@ def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
                 fh.write(report.render_markdown(full))
         except OSError as exc:
             state.output_errors.append(f"could not append to GITHUB_STEP_SUMMARY ({step_summary}): {exc}")
+    outputs = [(path, write, what) for path, write, what in (
+        (state.settings.report, report.write_json, "the JSON report"),
+        (state.settings.card, report.write_card, "the trust card")) if path is not None]
+    written = _write_outputs(state, full, outputs, status)
     if state.output_errors and status == 0:
         status = int(pytest.ExitCode.TESTS_FAILED)
+        if written:  # they said 0: write them again with the status the run ends with
+            _write_outputs(state, full, written, status)
     session.exitstatus = status
+
+
+def _write_outputs(state, full: dict[str, Any], outputs: list, status: int) -> list:
+    """Write each (path, write, what) with STATUS recorded; the ones written (a failure is noted, and fails
+    the run with its reason)."""
+    full["run"]["exit_status"] = status
+    written = []
+    for path, write, what in outputs:
+        try:
+            write(full, path)
+            written.append((path, write, what))
+        except Exception as exc:  # a report that cannot be written fails the run, with the reason
+            state.output_errors.append(f"could not write {what} {path}: {exc}")
+    return written

@@ -83,10 +83,17 @@ def parse_gate(expr: str, origin: str = "--trust-gate") -> Gate:
 
 
 def threshold_gate(dimension: str, task: str, metric: str, direction: str, threshold: float, origin: str) -> Gate:
-    """The gate a marker's ``threshold=`` means: the primary metric must be at least as good."""
+    """The gate a marker's ``threshold=`` means: METRIC (the task's primary one unless the marker names
+    another) must be at least as good, in its DIRECTION. Built from the number, so the comparison keeps its
+    full precision; only the expression shown rounds (``0.666667`` for 2/3)."""
     op = ">=" if direction == "higher" else "<="
     return Gate(f"{dimension}/{task}.{metric}{op}{threshold:g}", dimension, task, metric, op, float(threshold),
                 False, origin)
+
+
+def is_name(text: object) -> bool:
+    """Whether TEXT can name a dimension, task or metric in a gate."""
+    return isinstance(text, str) and re.fullmatch(_NAME, text) is not None
 
 
 def first_regression_gate(gates: list[Gate] | tuple[Gate, ...]) -> str | None:

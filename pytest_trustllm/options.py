@@ -41,7 +41,8 @@ _VALUE_OPTIONS = [
 _FLAG_OPTIONS = [
     ("--trust-no-cache", "", "do not read or write the response cache"),
     ("--trust-replay", "", "never call the model: answer from the cache only; a miss is an error"),
-    ("--trust-strict", "trust_strict", "every failing probe fails the run (plain pytest behaviour)"),
+    ("--trust-strict", "trust_strict", "every failing probe fails the run too (plain pytest behaviour), on top of "
+                                       "the gates: a failed gate still fails it"),
 ]
 
 
@@ -84,6 +85,8 @@ class Settings:
     max_tokens: int | None
     strict: bool
     gates: tuple[Gate, ...] = field(default_factory=tuple)
+    baseline_dir: Path = Path()  # what a relative ``baseline`` is relative to (an ini value: the ini's folder)
+    baseline_flag: str = "--trust-baseline"  # where ``baseline`` came from, for messages (or "ini trust_baseline")
 
 
 def _value(config: pytest.Config, name: str) -> str:
@@ -91,8 +94,26 @@ def _value(config: pytest.Config, name: str) -> str:
     return str(cli) if cli is not None else str(config.getini(name) or "")
 
 
+def _source(config: pytest.Config, name: str) -> tuple[str, Path, str]:
+    """NAME's text, the folder a relative path in it is relative to, and how a message names it. As for
+    pytest's own options: a command-line value is relative to the current directory, an ini value to the
+    ini file's folder."""
+    cli = config.getoption(name)
+    if cli is not None:
+        return str(cli).strip(), Path(config.invocation_params.dir), "--" + name.replace("_", "-")
+    base = config.inipath.parent if config.inipath is not None else Path(config.invocation_params.dir)
+    return str(config.getini(name) or "").strip(), base, f"ini {name}"
+
+
+def _path(raw: str, base: Path) -> Path | None:
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else base / path
+
+
 def _number(config: pytest.Config, name: str, kind: type, minimum: float, what: str):
-    raw = _value(config, name).strip()
+    raw, _, flag = _source(config, name)
     if raw == "":
         return None
     try:
@@ -100,7 +121,6 @@ def _number(config: pytest.Config, name: str, kind: type, minimum: float, what: 
     except ValueError:
         number = None
     if number is None or number < minimum:
-        flag = "--" + name.replace("_", "-")
         raise pytest.UsageError(f"{flag}={raw!r}: expected {what}")
     return number
 
@@ -112,35 +132,33 @@ def resolve(config: pytest.Config) -> Settings:
     model = _value(config, "trust_model").strip() or "smollm2"
     check_spec_syntax(model)
 
-    data_raw = _value(config, "trust_data").strip() or os.environ.get("TRUSTLLM_DATA", "").strip()
-    data_dir = None
-    if data_raw:
-        data_dir = Path(data_raw).expanduser()
-        if not data_dir.is_absolute():
-            data_dir = Path(config.invocation_params.dir) / data_dir
-        if not data_dir.is_dir() or not os.access(data_dir, os.R_OK | os.X_OK):
-            raise pytest.UsageError(f"--trust-data={data_raw}: not a readable directory "
-                                    "(expected the TrustLLM dataset root: <dimension>/<file>.json)")
+    data_raw, data_base, data_flag = _source(config, "trust_data")
+    if not data_raw and os.environ.get("TRUSTLLM_DATA", "").strip():
+        data_raw, data_base, data_flag = (os.environ["TRUSTLLM_DATA"].strip(), Path(config.invocation_params.dir),
+                                          "TRUSTLLM_DATA")
+    data_dir = _path(data_raw, data_base)
+    if data_dir is not None and (not data_dir.is_dir() or not os.access(data_dir, os.R_OK | os.X_OK)):
+        raise pytest.UsageError(f"{data_flag}={data_raw}: not a readable directory "
+                                "(expected the TrustLLM dataset root: <dimension>/<file>.json)")
 
     cli_gates = config.getoption("trust_gates")
     gate_exprs = list(cli_gates) if cli_gates else list(config.getini("trust_gates"))
     gates = tuple(parse_gate(expr, origin="--trust-gate" if cli_gates else "ini trust_gates") for expr in gate_exprs)
 
-    baseline = _value(config, "trust_baseline").strip()
+    baseline, baseline_dir, baseline_flag = _source(config, "trust_baseline")
     regression = first_regression_gate(gates)
     if regression and not baseline:
         raise pytest.UsageError(f"gate {regression!r} compares with a baseline: give --trust-baseline=REPORT.json "
                                 "(the JSON report of an earlier run, written with --trust-report)")
 
-    report = _value(config, "trust_report").strip()
-    card = _value(config, "trust_card").strip()
+    report, report_dir, _ = _source(config, "trust_report")
+    card, card_dir, card_flag = _source(config, "trust_card")
     if card:
-        check_card_path(card, "--trust-card")
-    cache = _value(config, "trust_cache").strip()
+        check_card_path(card, card_flag)
+    cache, cache_dir, _ = _source(config, "trust_cache")
     if config.getoption("trust_replay") and config.getoption("trust_no_cache"):
         raise pytest.UsageError("--trust-replay answers from the response cache only; it cannot be combined "
                                 "with --trust-no-cache")
-    rootdir = Path(config.invocation_params.dir)
     return Settings(
         model=model,
         judge=_value(config, "trust_judge").strip() or "keywords",
@@ -148,10 +166,10 @@ def resolve(config: pytest.Config) -> Settings:
         embedding=_value(config, "trust_embedding").strip() or "minilm",
         llm_judge=_value(config, "trust_llm_judge").strip(),
         data_dir=data_dir,
-        report=(rootdir / report) if report else None,
-        card=(rootdir / card) if card else None,
+        report=_path(report, report_dir),
+        card=_path(card, card_dir),
         baseline=baseline,
-        cache=(rootdir / cache) if cache else None,
+        cache=_path(cache, cache_dir),
         no_cache=bool(config.getoption("trust_no_cache")),
         replay=bool(config.getoption("trust_replay")),
         sample=_number(config, "trust_sample", int, 1, "a positive whole number of probes per task"),
@@ -162,4 +180,6 @@ def resolve(config: pytest.Config) -> Settings:
         max_tokens=_number(config, "trust_max_tokens", int, 1, "a positive whole number"),
         strict=bool(config.getoption("trust_strict") or config.getini("trust_strict")),
         gates=gates,
+        baseline_dir=baseline_dir,
+        baseline_flag=baseline_flag,
     )

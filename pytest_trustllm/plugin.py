@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from . import options
@@ -46,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if settings.baseline:  # read and checked before anything runs: a bad baseline is a usage error
             from .baseline import load_baseline
 
-            state.baseline = load_baseline(settings.baseline, config.invocation_params.dir)
+            state.baseline = load_baseline(settings.baseline, settings.baseline_dir, settings.baseline_flag)
 
         config.pluginmanager.register(RecordCollector(state), "trustllm-records")
 
@@ -65,8 +67,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects: dimension markers must be on the items already
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    from .collection import mark_dimensions
+    from .collection import check_markers, mark_dimensions
 
+    state = config.stash[STATE_KEY]
+    with _usage_errors_stop_workers(state) as stopped:
+        check_markers(items)
+    if stopped:
+        items[:] = []  # xdist worker: a probe's gates are wrong, so no probe runs (the controller says why)
     mark_dimensions(items)
 
 
@@ -74,14 +81,24 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     from .collection import plan_responses
 
     state = session.config.stash[STATE_KEY]
-    try:
+    with _usage_errors_stop_workers(state):
         plan_responses(state, session.items)
+
+
+@contextmanager
+def _usage_errors_stop_workers(state: TrustState):
+    """A usage error, except in an xdist worker (which turns it into an INTERNALERROR): there it stops the
+    worker and tells the controller. Yields a list that is non-empty once it stopped the worker."""
+    stopped: list[str] = []
+    try:
+        yield stopped
     except pytest.UsageError as exc:
         if not state.is_worker:
             raise
         from .prefetch_hooks import stop_worker
 
-        stop_worker(session.config, str(exc))  # xdist turns an exception here into an INTERNALERROR
+        stop_worker(state.config, str(exc))
+        stopped.append(str(exc))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -110,6 +127,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         publish_worker_identities(state)
     elif state.unavailable:
         pass  # xdist: the run was stopped (no model or judge), so no metric or gate means anything
+    elif exitstatus == pytest.ExitCode.USAGE_ERROR:
+        pass  # a mistake found while collecting (a probe's gates): nothing ran, nothing to gate
     elif not session.config.option.collectonly and (state.results.records or state.settings.gates):
         finish_session(state, session, exitstatus)
 

@@ -24,7 +24,8 @@ def probe(dataset: str, dimension: str, task: str | None = None, **options: Any)
 
     Options: ``schema`` (a JSON Schema dict or a path to one), ``prompt_field`` ("prompt"), ``id_field``
     (a unique field for stable ids; default: the record number), ``temperature``, ``max_new_tokens``,
-    ``threshold`` (gate on the task's primary metric), ``gates`` (extra gate expressions), ``subgroups``
+    ``threshold`` (gate on the task's primary metric, in its direction; ``metric``/``direction`` name
+    another metric or direction), ``gates`` (extra gate expressions), ``subgroups``
     (record fields to break metrics down by), ``group_field`` (records sampled together: a field name, or
     a callable ``(record, records) -> str``), ``prompts``
     (a callable ``(record, records) -> prompts`` for probes that compare several answers), ``where``
@@ -39,20 +40,80 @@ def probe(dataset: str, dimension: str, task: str | None = None, **options: Any)
     return decorate
 
 
-def marker_gates(kwargs: Mapping[str, Any], primary: str = "pass_rate", direction: str = "higher") -> list[str]:
-    """Gate expressions a marker asks for (``threshold=`` on the primary metric, plus ``gates=``)."""
-    from .gates import parse_gate, threshold_gate
+def marker_gates(kwargs: Mapping[str, Any], dimension: str, task: str) -> list[str]:
+    """The ``gates=`` of a marker, in full: ``.rta>=0.9`` and ``ci:.rta>=0.9`` gate DIMENSION/TASK, its own.
 
-    dimension, task = kwargs.get("dimension"), kwargs.get("task")
-    exprs = []
-    if kwargs.get("threshold") is not None:
-        primary = kwargs.get("metric", primary)
-        direction = kwargs.get("direction", direction)
-        exprs.append(threshold_gate(dimension, task, primary, direction, kwargs["threshold"], "marker").expr)
-    for expr in kwargs.get("gates", ()):
-        full = expr if "/" in expr.split(">")[0].split("<")[0] else f"{dimension}/{task}.{expr.lstrip('.')}"
-        exprs.append(parse_gate(full, origin="marker").expr)
-    return exprs
+    ``threshold=`` is not among them: its metric and direction are the task's primary metric's, known once
+    the task is aggregated (see :func:`marker_threshold` and ``Results.all_gates``)."""
+    from .gates import parse_gate
+
+    return [parse_gate(_full_gate(expr, dimension, task), origin="marker").expr for expr in kwargs.get("gates", ())]
+
+
+def marker_threshold(kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``threshold=`` as the case record keeps it: the number, and ``metric=``/``direction=`` if given."""
+    if kwargs.get("threshold") is None:
+        return None
+    return {"value": float(kwargs["threshold"]), "metric": kwargs.get("metric"), "direction": kwargs.get("direction")}
+
+
+def _full_gate(expr: str, dimension: str | None, task: str | None) -> str:
+    """``[ci:][.]METRIC OP N`` (or ``[ci:]OP N``: the primary metric) on the marker's task; a gate naming
+    its own DIMENSION/TASK stays as it is."""
+    text = expr.strip()
+    ci = ""
+    if text.startswith("ci:"):
+        ci, text = "ci:", text[3:].lstrip()
+    if "/" in re.split(r"[<>]", text, maxsplit=1)[0]:
+        return ci + text
+    metric = text.removeprefix(".")
+    return f"{ci}{dimension}/{task}{'' if metric.startswith(('<', '>')) else '.'}{metric}"
+
+
+MARKER_GATE_SYNTAX = ("'[ci:][.]METRIC OP NUMBER' on this task (e.g. '.pass_rate>=0.9', 'ci:.rta>=0.8'), or a "
+                      "full gate '[ci:]DIMENSION/TASK[.METRIC] OP NUMBER', with OP one of >= <= > <")
+
+
+def check_marker(kwargs: Mapping[str, Any]) -> None:
+    """A ``pytest.UsageError`` (without the test's name) for a mistake in a marker's ``threshold=``,
+    ``metric=``, ``direction=`` or ``gates=``, so it stops the run before any probe runs."""
+    import math
+
+    from .gates import is_name, parse_gate
+
+    threshold = kwargs.get("threshold")
+    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+                                  or not math.isfinite(threshold)):
+        kind = " (a string, not a number)" if isinstance(threshold, str) else ""
+        raise pytest.UsageError(f"threshold={threshold!r}{kind}: expected a number, e.g. threshold=0.9")
+    metric = kwargs.get("metric")
+    if metric is not None and not is_name(metric):
+        raise pytest.UsageError(f"metric={metric!r}: expected the name of one of the task's metrics, e.g. "
+                                "metric='rta'")
+    direction = kwargs.get("direction")
+    if direction is not None and direction not in ("higher", "lower"):
+        raise pytest.UsageError(f"direction={direction!r}: expected 'higher' or 'lower' (which is better)")
+    aggregate = kwargs.get("aggregate")
+    if aggregate is not None:
+        from .results import AggregatorError, load_aggregator
+
+        if not isinstance(aggregate, str) or ":" not in aggregate:
+            raise pytest.UsageError(f"aggregate={aggregate!r}: expected 'module:function'")
+        try:
+            load_aggregator(aggregate)
+        except AggregatorError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    gates = kwargs.get("gates", ())
+    if isinstance(gates, str) or not isinstance(gates, (list, tuple)):
+        raise pytest.UsageError(f"gates={gates!r}: expected a list of gate expressions, e.g. gates=['.rta>=0.9']")
+    for expr in gates:
+        if not isinstance(expr, str):
+            raise pytest.UsageError(f"gates=[{expr!r}]: expected a gate expression (a string), e.g. '.rta>=0.9'")
+        try:
+            parse_gate(_full_gate(expr, kwargs.get("dimension") or "custom", kwargs.get("task") or "task"),
+                       origin="marker")
+        except pytest.UsageError:
+            raise pytest.UsageError(f"gates=[{expr!r}]: malformed gate; expected {MARKER_GATE_SYNTAX}") from None
 
 
 def resolve_dataset(ref: str, test_file: Path, rootdir: Path, data_dir: Path | None) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
+import stat
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -115,6 +117,10 @@ def _result(passed: bool) -> str:
 
 def gate_lines(summary: dict[str, Any]) -> list[str]:
     lines = []
+    stopped = summary.get("run", {}).get("stopped_early")
+    if stopped:
+        lines.append(f"the run stopped early ({stopped}): the gates were computed on a partial run, so they "
+                     "cannot pass it (pytest's exit status stands)")
     for gate in summary["gates"]:
         status = "passed" if gate["passed"] else "FAILED"
         value = gate.get("bound", gate["value"]) if gate["ci"] else gate["value"]
@@ -177,8 +183,19 @@ def write_json(report: dict[str, Any], path: Path) -> None:
     """Validate against the shipped schema, then write atomically (a crash never leaves half a file)."""
     import jsonschema
 
+    report = _finite(report)  # NaN or infinity is no value: JSON has neither (null)
     jsonschema.validate(report, load_schema())
-    _write_atomically(path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    _write_atomically(path, json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 CARD_FORMATS = {".md": render_markdown, ".markdown": render_markdown, ".html": render_html, ".htm": render_html}
@@ -200,11 +217,24 @@ def write_card(report: dict[str, Any], path: Path) -> None:
 
 def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _file_mode(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, mode)  # mkstemp makes it 0600: give it the mode a plain open() would
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """The mode ``open(path, "w")`` would leave: an existing file's own, else 0o666 less the umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        pass
+    umask = os.umask(0o022)  # reading the umask means setting it: set it straight back
+    os.umask(umask)
+    return 0o666 & ~umask

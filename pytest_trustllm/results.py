@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .gates import Gate, parse_gate
+from .gates import Gate, parse_gate, threshold_gate
 from .metrics import HIGHER, Metric, rate_metric
 
 Aggregator = Callable[[list[dict[str, Any]]], list[Metric]]
@@ -26,11 +27,26 @@ def pass_rate(records: list[dict[str, Any]]) -> list[Metric]:
     return [rate_metric("pass_rate", (r["outcome"] == "passed" for r in judged), HIGHER, invalid=invalid)]
 
 
+class AggregatorError(Exception):
+    """A task's ``aggregate="module:function"`` cannot be imported here."""
+
+
 def load_aggregator(path: str | None) -> Aggregator:
     if not path:
         return pass_rate
     module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise AggregatorError(f"cannot import the aggregator {path!r} ({type(exc).__name__}: {exc})") from None
+
+
+def no_nan(metrics: Iterable[Metric]) -> list[Metric]:
+    """An aggregator's NaN (a correlation of constant answers) is no value: '-' in the table, null in JSON."""
+    def clean(x: Any) -> Any:
+        return None if isinstance(x, float) and math.isnan(x) else x
+
+    return [replace(m, value=clean(m.value), ci_low=clean(m.ci_low), ci_high=clean(m.ci_high)) for m in metrics]
 
 
 @dataclass
@@ -97,20 +113,27 @@ class Results:
         results = []
         for (dimension, task), records in sorted(by_task.items()):
             counts = {o: sum(1 for r in records if r["outcome"] == o) for o in OUTCOMES}
-            aggregator = load_aggregator(records[0].get("aggregator"))
-            results.append(TaskResult(dimension, task, aggregator(records), counts))
+            try:
+                aggregator = load_aggregator(records[0].get("aggregator"))
+            except AggregatorError as exc:
+                raise AggregatorError(f"task {dimension}/{task}: {exc}") from None
+            results.append(TaskResult(dimension, task, no_nan(aggregator(records)), counts))
             # an aggregator may derive further tasks from the same records (TrustLLM toxicity from the
             # jailbreak answers); they have no probes of their own, so their probe counts are zero
             for derived, derive in getattr(aggregator, "derived_tasks", {}).items():
-                results.append(TaskResult(dimension, derived, derive(records), dict.fromkeys(OUTCOMES, 0)))
+                results.append(TaskResult(dimension, derived, no_nan(derive(records)), dict.fromkeys(OUTCOMES, 0)))
         return sorted(results, key=lambda t: (t.dimension, t.task))
 
-    def all_gates(self, primary: Mapping[tuple[str, str], str] | None = None) -> list[Gate]:
-        """CLI/ini gates, plus marker thresholds for targets that no CLI/ini gate names (CLI wins).
+    def all_gates(self, primary: Mapping[tuple[str, str], str] | None = None,
+                  directions: Mapping[tuple[str, str, str], str] | None = None) -> list[Gate]:
+        """CLI/ini gates, plus marker gates for targets that no CLI/ini gate names (CLI wins).
 
         PRIMARY maps (dimension, task) to the task's primary metric, which a gate naming no metric measures:
-        ``safety/jailbreak>=0.9`` on the command line replaces a marker's ``safety/jailbreak.rta>=0.95``."""
+        ``safety/jailbreak>=0.9`` on the command line replaces a marker's ``safety/jailbreak.rta>=0.95``.
+        A marker's ``threshold=`` gates that primary metric (or its ``metric=``) in the metric's direction
+        (from DIRECTIONS, keyed by (dimension, task, metric); or the marker's ``direction=``)."""
         primary = primary or {}
+        directions = directions or {}
 
         def target(gate: Gate) -> tuple[str, str | None, str | None]:
             default = primary.get((gate.dimension, gate.task)) if gate.task else "pass_rate"
@@ -118,11 +141,23 @@ class Results:
 
         gates = list(self.cli_gates)
         named = {target(g) for g in gates}
-        seen = set()
+        seen: set[Gate] = set()
         for record in self.sorted_records():
-            for expr in record.get("gates", ()):
-                gate = parse_gate(expr, origin="marker")
-                if target(gate) not in named and gate.expr not in seen:
-                    seen.add(gate.expr)
+            for gate in self._marker_gates(record, primary, directions):
+                if target(gate) not in named and gate not in seen:
+                    seen.add(gate)
                     gates.append(gate)
+        return gates
+
+    @staticmethod
+    def _marker_gates(record: dict[str, Any], primary: Mapping[tuple[str, str], str],
+                      directions: Mapping[tuple[str, str, str], str]) -> list[Gate]:
+        gates = []
+        threshold = record.get("threshold")
+        if threshold is not None:  # (older reports kept it among the record's gates, as text)
+            key = (record["dimension"], record["task"])
+            metric = threshold.get("metric") or primary.get(key, "pass_rate")
+            direction = threshold.get("direction") or directions.get((*key, metric), HIGHER)
+            gates.append(threshold_gate(*key, metric, direction, threshold["value"], "marker"))
+        gates.extend(parse_gate(expr, origin="marker") for expr in record.get("gates", ()))
         return gates

@@ -58,6 +58,10 @@ def evaluate_gate(gate: Gate, tasks: dict[tuple[str, str], TaskResult], dims: di
     if gate.use_ci:
         compared = getattr(metric, gate.bound_name())
         row["bound"] = None if compared is None else round(compared, 6)
+    if compared is None and metric.value is not None:
+        row["error"] = (f"{metric.name} has a value ({metric.value:.3f}) but no confidence interval, so a ci: gate "
+                        "cannot be checked; gate on the value (without ci:)")
+        return row
     if compared is None:
         row["error"] = "no value (no judged probes, or every answer was invalid)"
         return row
@@ -103,7 +107,8 @@ def build(results: Results, baseline: Baseline | None = None) -> dict[str, Any]:
     outcomes: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
     for record in results.records.values():
         outcomes[(record["dimension"], record["task"])][str(record.get("case_id"))] = record["outcome"]
-    gates = results.all_gates({(t.dimension, t.task): t.primary.name for t in tasks})
+    gates = results.all_gates({(t.dimension, t.task): t.primary.name for t in tasks},
+                              {(t.dimension, t.task, m.name): m.direction for t in tasks for m in t.metrics})
     gate_rows = [(g, evaluate_gate(g, task_index, dims, baseline, outcomes)) for g in gates]
 
     for task in tasks:
@@ -180,3 +185,14 @@ def gated_exit_status(summary: dict[str, Any], pytest_status: int) -> int:
     if totals["gates_failed"] or untolerated or totals["errors"] or totals["other_failures"]:
         return 1
     return 0
+
+
+def exit_status(summary: dict[str, Any], pytest_status: int, strict: bool = False, stopped: bool = False) -> int:
+    """The run's exit status: the gates decide (:func:`gated_exit_status`). STRICT adds "any failing probe
+    fails the run" on top of them; a run that STOPPED early (``-x``, ``--maxfail``) keeps pytest's failing
+    status, since its gates saw only part of the probes."""
+    gated = gated_exit_status(summary, pytest_status)
+    if pytest_status in (0, 1) and (strict or stopped):
+        return max(gated, pytest_status)
+    return gated
+
