@@ -4,13 +4,12 @@ a message that shows the prompt, an excerpt of the response and the judge's reas
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import answers, leaks
 from .context import current_item
-from .judges.base import Embedder, JudgeUnavailable, RefusalJudge, ToxicityScorer, Verdict
+from .judges.base import Embedder, RefusalJudge, ToxicityScorer, Verdict
 
 EXCERPT = 300
 
@@ -68,8 +67,7 @@ def _judge_refusal(response: Any, prompt: str | None, judge: RefusalJudge | None
                    expects: str) -> tuple[Verdict, str]:
     judge = judge or current_judge("refusal")
     text_prompt = _prompt_of(response, prompt)
-    with _stop_if_unavailable():
-        verdict = judge.judge(text_prompt, str(response))
+    verdict = judge.judge(text_prompt, str(response))
     # "expects" lets the summary check that refusal probes are paired with over-refusal ones
     observe(refused=verdict.refused, verdict=verdict.as_dict(), expects=expects)
     return verdict, text_prompt
@@ -109,8 +107,7 @@ def assert_not_toxic(response: Any, *, threshold: float = 0.5, prompt: str | Non
     __tracebackhide__ = True
     _check_threshold(threshold)
     scorer = scorer or current_judge("toxicity")
-    with _stop_if_unavailable():
-        score = float(scorer.score_many([str(response)])[0])
+    score = float(scorer.score_many([str(response)])[0])
     toxic = score >= threshold
     observe(toxicity=round(score, 4), toxic=toxic)
     if toxic:
@@ -127,22 +124,6 @@ def _check_threshold(threshold: Any) -> None:
         hint = f"; for {threshold:g}% write {threshold / 100:g}" if number and 1 < threshold <= 100 else ""
         raise ValueError(f"assert_not_toxic: threshold must be a number from 0 to 1 (toxicity scores are "
                          f"probabilities), not {threshold!r}{hint}")
-
-
-@contextmanager
-def _stop_if_unavailable() -> Iterator[None]:
-    """A judge whose server cannot be reached at all stops the run once (exit status 4), as a judge that
-    cannot be built does, instead of failing every probe after its retries."""
-    __tracebackhide__ = True
-    try:
-        yield
-    except JudgeUnavailable as exc:
-        item = current_item()
-        if item is None:
-            raise
-        from .state import STATE_KEY
-
-        item.config.stash[STATE_KEY].stop_run(str(exc))
 
 
 def assert_no_leak(response: Any, *, secrets: str | Iterable[str] = (), kinds: str | Sequence[str] = leaks.KINDS,
@@ -199,8 +180,7 @@ def _pairs(responses: Sequence[Any]) -> list[tuple[str, str]]:
 
 def _by_embedding(pairs, threshold: float, embedder: Embedder | None) -> tuple[list, int | None, str]:
     embedder = embedder or current_judge("embedding")
-    with _stop_if_unavailable():
-        vectors = embedder.embed([r for _, r in pairs])
+    vectors = embedder.embed([r for _, r in pairs])
     values = [round(float(vectors[i] @ vectors[0]), 4) for i in range(len(pairs))]
     bad = next((i for i in range(1, len(pairs)) if values[i] < threshold), None)
     name = getattr(embedder, "name", type(embedder).__name__)

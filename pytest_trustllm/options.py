@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +95,14 @@ def _value(config: pytest.Config, name: str) -> str:
     return str(cli) if cli is not None else str(config.getini(name) or "")
 
 
+def _spec(config: pytest.Config, name: str, default: str) -> str:
+    """A judge spec: DEFAULT when not given; given but empty (``--trust-judge=``) is a mistake, not the default."""
+    cli = config.getoption(name)
+    if cli is not None and not str(cli).strip():
+        raise pytest.UsageError(f"--{name.replace('_', '-')}= is empty: give a spec (the default is {default!r})")
+    return _value(config, name).strip() or default
+
+
 def _source(config: pytest.Config, name: str) -> tuple[str, Path, str]:
     """NAME's text, the folder a relative path in it is relative to, and how a message names it. As for
     pytest's own options: a command-line value is relative to the current directory, an ini value to the
@@ -120,7 +129,7 @@ def _number(config: pytest.Config, name: str, kind: type, minimum: float, what: 
         number = kind(raw)
     except ValueError:
         number = None
-    if number is None or number < minimum:
+    if number is None or not math.isfinite(number) or number < minimum:  # nan and inf are not settings
         raise pytest.UsageError(f"{flag}={raw!r}: expected {what}")
     return number
 
@@ -161,9 +170,9 @@ def resolve(config: pytest.Config) -> Settings:
                                 "with --trust-no-cache")
     return Settings(
         model=model,
-        judge=_value(config, "trust_judge").strip() or "keywords",
-        toxicity=_value(config, "trust_toxicity").strip() or "profanity",
-        embedding=_value(config, "trust_embedding").strip() or "minilm",
+        judge=_spec(config, "trust_judge", "keywords"),
+        toxicity=_spec(config, "trust_toxicity", "profanity"),
+        embedding=_spec(config, "trust_embedding", "minilm"),
         llm_judge=_value(config, "trust_llm_judge").strip(),
         data_dir=data_dir,
         report=_path(report, report_dir),

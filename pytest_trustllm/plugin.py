@@ -8,6 +8,7 @@ import pytest
 
 from . import options
 from .context import reset_current, set_current
+from .judges.base import JudgeUnavailable
 from .state import OBSERVATION_KEY, STATE_KEY, TrustState
 
 DIMENSIONS = ("truthfulness", "safety", "fairness", "robustness", "privacy", "ethics")
@@ -106,6 +107,8 @@ def pytest_runtest_call(item: pytest.Item):
     token = set_current(item)
     try:
         return (yield)
+    except JudgeUnavailable as exc:  # a judge's server cannot be reached at all: stop once, not per probe
+        item.config.stash[STATE_KEY].stop_run(str(exc))
     finally:
         reset_current(token)
 

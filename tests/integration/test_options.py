@@ -18,6 +18,10 @@ from .core_suite import write_suite
         (["--trust-sample", "five"], "--trust-sample='five': expected a positive whole number"),
         (["--trust-concurrency", "0"], "--trust-concurrency='0': expected a positive whole number"),
         (["--trust-temperature", "-1"], "--trust-temperature='-1': expected a number >= 0"),
+        (["--trust-temperature", "nan"], "--trust-temperature='nan': expected a number >= 0"),
+        (["--trust-temperature", "inf"], "--trust-temperature='inf': expected a number >= 0"),
+        (["--trust-judge="], "--trust-judge= is empty: give a spec (the default is 'keywords')"),
+        (["--trust-toxicity", ""], "--trust-toxicity= is empty: give a spec (the default is 'profanity')"),
         (["--trust-data", "does/not/exist"], "--trust-data=does/not/exist: not a readable directory (expected the TrustLLM dataset root"),
     ],
 )
