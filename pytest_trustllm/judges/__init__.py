@@ -39,7 +39,7 @@ class BuiltinJudges:
     def pytest_configure(self, config: pytest.Config) -> None:
         """Reject a misspelt spec before collection, in one line, unless another plugin may accept it."""
         from ..state import STATE_KEY
-        from .specs import is_builtin, unknown_spec
+        from .specs import check_local_paths, is_builtin, unknown_spec
 
         settings = config.stash[STATE_KEY].settings
         others = [impl for impl in config.pluginmanager.hook.pytest_trustllm_make_judge.get_hookimpls()
@@ -50,6 +50,8 @@ class BuiltinJudges:
                            ("embedding", settings.embedding), ("llm", settings.llm_judge)):
             if spec and not is_builtin(kind, spec):
                 raise unknown_spec(kind, spec)
+            if spec:
+                check_local_paths(kind, spec)  # a missing local classifier folder: now, not after probes ran
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         for judge in self._built:
