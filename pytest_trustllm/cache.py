@@ -7,6 +7,11 @@ so an interrupted run (Ctrl-C, kill) keeps everything answered so far and a reru
 
 ``claims`` and ``owners`` coordinate xdist workers within one run (see :mod:`.prefetch`): a worker claims
 the requests it is about to send, others wait for those answers instead of sending them again.
+
+A file that is not an SQLite database (corrupt, truncated) or a cache of another schema version is moved
+aside and replaced (:meth:`ResponseCache.open_or_reset`). An SQLite database of another application is never
+changed or moved, and a path that cannot hold a database (a directory, a folder that cannot be created, a
+locked or read-only file) is never guessed around: both raise :class:`CacheUnusable`, a usage error.
 """
 
 from __future__ import annotations
@@ -36,8 +41,30 @@ _CHUNK = 500  # keys per IN (...) query, below SQLite's variable limit
 STALE_AFTER_S = 30.0  # a worker that has not beaten for this long is dead: its claims are taken over
 
 
+# the tables a cache holds and the columns this version reads and writes
+_TABLES = {"meta": {"name", "value"},
+           "responses": {"key", "text", "model", "params", "prompt", "sample", "created"},
+           "claims": {"run", "key", "owner", "error"},
+           "owners": {"run", "owner", "beat"}}
+_CORRUPT_CODES = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}  # primary codes: the file is not a (readable) database
+
+
 class CacheCorrupt(Exception):
-    pass
+    """Not a database, or a cache of another schema version: moved aside and replaced."""
+
+
+class CacheUnusable(Exception):
+    """The path cannot hold the cache, or holds another application's database: stop before the run."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"cannot use {path} as the response cache: {reason}")
+        self.path = path
+
+
+def _is_corrupt(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    primary = "_".join(name.split("_")[:2])  # SQLITE_CORRUPT_INDEX -> SQLITE_CORRUPT
+    return primary in _CORRUPT_CODES or "not a database" in str(exc) or "malformed" in str(exc)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -49,25 +76,61 @@ def connect(path: Path) -> sqlite3.Connection:
 class ResponseCache:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = connect(self.path)
+        if self.path.is_dir():
+            raise CacheUnusable(self.path, "it is a directory (give a file path, e.g. "
+                                           f"{self.path / 'responses.sqlite3'})")
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheUnusable(self.path, f"cannot create its folder {self.path.parent} "
+                                           f"({exc.strerror or type(exc).__name__})") from None
+        try:
+            self._conn = connect(self.path)
+        except sqlite3.Error as exc:
+            raise CacheUnusable(self.path, f"SQLite cannot open it ({exc})") from None
+        try:
+            self._check_ours()
             mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             self._conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across process kills
             self._conn.executescript(_SCHEMA)
             self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
             version = self._conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
+        except (CacheUnusable, CacheCorrupt):
             self._conn.close()
-            raise CacheCorrupt(f"{self.path}: {exc}") from None
+            raise
+        except sqlite3.Error as exc:
+            self._conn.close()
+            if _is_corrupt(exc):
+                raise CacheCorrupt(f"{self.path}: {exc}") from None
+            raise CacheUnusable(self.path, f"SQLite cannot use it ({exc})") from None
         if version != SCHEMA_VERSION:
             self._conn.close()
             raise CacheCorrupt(f"{self.path}: schema version {version}, expected {SCHEMA_VERSION}")
         self.journal_mode = mode
 
+    def _check_ours(self) -> None:
+        """An SQLite database with other tables, or with our table names but other columns, belongs to another
+        application: never add tables to it, never move it."""
+        tables = sorted(name for (name,) in self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
+        foreign = [t for t in tables if t not in _TABLES]
+        if foreign:
+            raise CacheUnusable(self.path, f"it is an SQLite database of another application (tables: "
+                                           f"{', '.join(foreign[:5])}{' ...' if len(foreign) > 5 else ''}); "
+                                           "pytest-trustllm neither changes nor moves it: give another path "
+                                           "with --trust-cache")
+        for table in tables:
+            columns = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            if not _TABLES[table] <= columns:
+                raise CacheUnusable(self.path, f"it is an SQLite database of another application (its table "
+                                               f"{table} has columns {', '.join(sorted(columns))}); "
+                                               "pytest-trustllm neither changes nor moves it: give another path "
+                                               "with --trust-cache")
+
     @classmethod
     def open_or_reset(cls, path: Path) -> tuple[ResponseCache, str | None]:
-        """Open PATH; a corrupt or foreign file is moved aside and replaced by a fresh cache (with a warning)."""
+        """Open PATH; a file that is not a database, or a cache of another schema version, is moved aside and
+        replaced by a fresh cache (with a warning). :class:`CacheUnusable` goes to the caller."""
         try:
             return cls(path), None
         except CacheCorrupt:

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from .cache import ResponseCache, default_path
+from .cache import CacheUnusable, ResponseCache, default_path
 from .fetch_run import FetchStats, Heartbeat, progress_for, run_api, run_batches
 from .models.base import ModelUnavailable
+from .redaction import strip_credentials
 from .responses import Request, Response
 
 WINDOW_PER_SLOT = 4
@@ -68,16 +69,20 @@ class Prefetcher:
         return self.settings.cache or default_path(self.state.config)
 
     def store(self, model) -> ResponseCache | None:
-        """The persistent cache, a scratch store shared by xdist workers, or None."""
+        """The persistent cache, a scratch store shared by xdist workers, or None. Opened once, before the first
+        probe runs (``TrustState.model``): a path that cannot be the cache is one usage error, not one per probe."""
         if not self._store_ready:
-            self._store_ready = True
             path = self.cache_path() if uses_cache(model) else None
             if path is None and self.coordinating(model):
                 path = scratch_path(self.run_id)
             if path is not None:
-                self._store, warning = ResponseCache.open_or_reset(path)
+                try:
+                    self._store, warning = ResponseCache.open_or_reset(path)
+                except CacheUnusable as exc:
+                    raise pytest.UsageError(str(exc)) from None
                 if warning:
                     warnings.warn(pytest.PytestWarning(warning), stacklevel=2)
+            self._store_ready = True
         return self._store
 
     def coordinating(self, model) -> bool:
@@ -88,7 +93,7 @@ class Prefetcher:
     def fetch(self, requests: list[Request]) -> dict[Request, Response]:
         model = self.state.model
         if self.settings.replay and not uses_cache(model):
-            raise pytest.UsageError(f"--trust-replay: {self.settings.model} answers are never cached (inline models "
+            raise pytest.UsageError(f"--trust-replay: {strip_credentials(self.settings.model)} answers are never cached (inline models "
                                     "are cheap and their code may change), so there is nothing to replay")
         if self.coordinating(model) and not self.settings.replay:
             requests = requests[:self.window_size(model)]  # xdist: this worker's share, one window at a time

@@ -9,6 +9,7 @@ import pytest
 
 from .cases import GenParams
 from .options import Settings
+from .redaction import redact, strip_credentials
 from .responses import Request, Responder, Response
 from .results import Results
 
@@ -51,24 +52,33 @@ class TrustState:
     # -- model and judges (lazy: nothing heavy until a probe needs it) -----------------------------------
     @property
     def model(self):
+        """The model under test, made on first use: before any probe runs (``plan_responses``), together with
+        its response cache, so a model that cannot serve, a wrong retry setting or a path that cannot be the
+        cache is one usage error (exit 4), not one error per probe."""
         if self._model is None:
             from .models.base import ModelUnavailable
 
-            spec = self.settings.model
+            shown = strip_credentials(self.settings.model)  # user:password@ of a URL never reaches a message
             try:
-                model = self.config.hook.pytest_trustllm_make_model(config=self.config, spec=spec)
+                model = self.config.hook.pytest_trustllm_make_model(config=self.config, spec=self.settings.model)
             except ModelUnavailable as exc:  # unreachable endpoint, unknown model: one clean line, stop
-                raise pytest.UsageError(f"--trust-model={spec}: {exc}") from None
+                raise pytest.UsageError(f"--trust-model={shown}: {redact(str(exc))}") from None
             if model is None:
-                raise pytest.UsageError(f"--trust-model={spec}: no backend accepts this spec "
+                raise pytest.UsageError(f"--trust-model={shown}: no backend accepts this spec "
                                         "(a plugin can add one with the pytest_trustllm_make_model hook)")
             self._model = model
+            if getattr(model, "kind", "") == "api" and not self.settings.replay:
+                from .models.env import retry_settings
+
+                retry_settings()  # TRUSTLLM_RETRIES & co: a wrong value stops here, not in every probe
+            self.prefetcher.store(model)
         return self._model
 
     def stop_run(self, message: str) -> NoReturn:
         """What the run needs cannot work at all (the model cannot serve, a judge cannot be built): stop the
         whole run with one message and exit status 4, not one error per probe."""
         __tracebackhide__ = True
+        message = strip_credentials(message)
         if self.is_worker:
             from .prefetch_hooks import stop_worker
 
@@ -104,7 +114,7 @@ class TrustState:
         return self.prefetcher.fetch(requests)
 
     def identities(self) -> dict[str, Any]:
-        model = {"spec": self.settings.model}
+        model = {"spec": strip_credentials(self.settings.model)}
         if self._model is not None:
             model.update(self._model.identity())
         generation = {}
@@ -112,7 +122,8 @@ class TrustState:
             identity, generation = self._prefetcher.describe(model)
             model.update(identity)
         judges = dict(self.worker_judges)
-        judges.update({kind: {"spec": spec, **getattr(j, "identity", dict)()} for (kind, spec), j in self._judges.items()})
+        judges.update({kind: {"spec": strip_credentials(spec), **getattr(j, "identity", dict)()}
+                       for (kind, spec), j in self._judges.items()})
         if "refusal" in judges and "measured" not in judges["refusal"]:
             from .judges.measured import measured_for
 
@@ -126,3 +137,4 @@ class TrustState:
             self._prefetcher.close()
         if self._model is not None:
             self._model.close()
+

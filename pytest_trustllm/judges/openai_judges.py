@@ -19,10 +19,11 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from ..endpoints import OPENAI_URL, normalise
+from ..redaction import strip_credentials
 from .base import COMPLIANCE, REFUSAL, UNJUDGED, Embedder, LLMGrader, RefusalJudge, Verdict
 from .llm_prompts import (
     GRADER_TEMPLATE,
@@ -33,7 +34,6 @@ from .llm_prompts import (
     verdict_schema,
 )
 
-OPENAI_URL = "https://api.openai.com/v1"
 KEY_VARIABLES = ("TRUSTLLM_JUDGE_API_KEY", "OPENAI_API_KEY")
 NO_KEY = "no-key"
 CONCURRENCY = 8
@@ -46,14 +46,14 @@ class JudgeError(RuntimeError):
 
 
 def parse_target(target: str, flag: str) -> tuple[str, str]:
-    """``MODEL[@URL]`` -> (MODEL, URL without credentials, query or trailing slash)."""
+    """``MODEL[@URL]`` -> (MODEL, URL without credentials, query or trailing slash); FLAG, the option as a
+    message shows it, must already be without credentials."""
     name, _, url = target.partition("@")
+    if not name:
+        raise pytest.UsageError(f"{flag}: expected MODEL or MODEL@http(s)://HOST[:PORT]/v1, "
+                                f"got {strip_credentials(target)!r}")
     url = url or os.environ.get("OPENAI_BASE_URL", "") or OPENAI_URL
-    parts = urlsplit(url)
-    if not name or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise pytest.UsageError(f"{flag}: expected MODEL or MODEL@http(s)://HOST[:PORT]/v1, got {target!r}")
-    host = parts.hostname + (f":{parts.port}" if parts.port else "")
-    return name, urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+    return name, normalise(url, flag)
 
 
 def _client(url: str, flag: str, timeout: float = 120.0):
@@ -83,8 +83,9 @@ class LLMJudge(RefusalJudge, LLMGrader):
     name = "llm"
 
     def __init__(self, target: str, *, flag: str = "--trust-judge", seed: int = 0, max_tokens: int = 300) -> None:
-        self.model, self.url = parse_target(target, f"{flag}=llm:{target}")
-        self._openai, self._key = _client(self.url, f"{flag}=llm:{target}")
+        where = strip_credentials(f"{flag}=llm:{target}")
+        self.model, self.url = parse_target(target, where)
+        self._openai, self._key = _client(self.url, where)
         self.seed = seed
         self.max_tokens = max_tokens
         self.constrained = True  # send response_format; dropped once if the server rejects it
@@ -176,7 +177,7 @@ class OpenAIEmbedder(Embedder):
     batch = 256
 
     def __init__(self, target: str) -> None:
-        flag = f"--trust-embedding=openai:{target}"
+        flag = strip_credentials(f"--trust-embedding=openai:{target}")
         self.model, self.url = parse_target(target, flag)
         self._openai, self._key = _client(self.url, flag)
 

@@ -2,8 +2,15 @@
 
 Options after ``?`` (``&``-separated): ``trust_remote_code=1`` (off unless asked: it runs the repository's
 Python code), ``dtype=bfloat16|float16|float32``, ``device=cpu|cuda|cuda:1|mps``, ``revision=REV``,
-``batch_size=N``, ``threads=N`` (CPU threads; under xdist the default is the cores divided among workers). Defaults: the first GPU when there is one (bf16, or fp16 where bf16 is unsupported), else
-the CPU in bf16 where it has bf16 instructions (avx512_bf16/amx), else float32.
+``batch_size=N``, ``threads=N`` (CPU threads; under xdist the default is the cores divided among workers).
+Defaults: the first GPU when there is one (bf16, or fp16 where bf16 is unsupported), else the CPU in bf16 where
+it has bf16 instructions (avx512_bf16/amx), else float32. Every option is checked when the spec is parsed: a
+wrong value is one usage error naming it.
+
+Identity (the cache key's model part): for a local folder its resolved path, the names, sizes and dates of the
+weight files, and a digest of the contents of every other file that shapes the answers (config.json,
+generation_config.json, tokenizer files, the chat template); for a hub id its revision. Under --trust-replay
+the identity is all that is built (:func:`identity_of`): no weights are loaded.
 
 Generation: each prompt is wrapped in the tokenizer's chat template as one user turn; prompts are sorted
 by token length into batches (less padding), left-padded, and decoded without the prompt. Temperature 0 is
@@ -13,8 +20,8 @@ greedy; otherwise sampling seeded with ``params.seed`` before every batch, so a 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,12 +31,23 @@ import pytest
 
 from ..cases import GenParams
 from .base import Model, ModelError, ModelUnavailable
+from .hf_files import (  # noqa: F401  (weights_fingerprint, config_fingerprint: part of this module's API)
+    check_local_folder,
+    config_fingerprint,
+    first_meaningful_line,
+    identity_for,
+    is_local_path,
+    weights_fingerprint,
+)
 
 _OPTIONS = {"trust_remote_code", "dtype", "device", "revision", "batch_size", "threads"}
+_DEVICE = re.compile(r"^(cpu|mps|(cuda|xpu)(:\d+)?)$")
+_DTYPES = ("bfloat16", "float16", "half", "float32", "float", "float64", "double")
+_BOOLEANS = ("1", "0", "true", "false", "yes", "no", "on", "off", "")
 
 
 def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
-    """``hf:PATH?k=v&k=v`` -> (PATH, {k: v}); unknown keys are a usage error."""
+    """``hf:PATH?k=v&k=v`` -> (PATH, {k: v}); unknown keys and wrong values are a usage error naming them."""
     target, _, query = spec.removeprefix("hf:").partition("?")
     options = dict(parse_qsl(query, keep_blank_values=True)) if query else {}
     unknown = sorted(set(options) - _OPTIONS)
@@ -37,6 +55,16 @@ def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
         problem = f"unknown option(s) {', '.join(unknown)}" if unknown else "no model path or id"
         raise pytest.UsageError(f"--trust-model={spec}: {problem}; expected hf:PATH_OR_ID[?option=value&...] with "
                                 f"options {', '.join(sorted(_OPTIONS))}")
+    for name in ("batch_size", "threads"):
+        value = options.get(name, "")
+        if value and not (value.isascii() and value.isdigit() and int(value) > 0):
+            raise pytest.UsageError(f"--trust-model={spec}: {name}={value!r}: expected a positive whole number")
+    checks = (("device", lambda v: bool(_DEVICE.match(v)), "cpu, cuda, cuda:N, mps, xpu or xpu:N"),
+              ("dtype", lambda v: v in _DTYPES, "bfloat16, float16 or float32"),
+              ("trust_remote_code", lambda v: v.strip().lower() in _BOOLEANS, "1 or 0"))
+    for name, valid, expected in checks:
+        if name in options and not valid(options[name]):
+            raise pytest.UsageError(f"--trust-model={spec}: {name}={options[name]!r}: expected {expected}")
     return target, options
 
 
@@ -79,14 +107,23 @@ def cpu_has_fast_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def weights_fingerprint(path: Path) -> str:
-    """Names, sizes and mtimes of a local model's weight files: answers cached for old weights are not reused."""
-    parts = []
-    for f in sorted(path.iterdir()):
-        if f.suffix in (".safetensors", ".bin", ".gguf", ".pt") or f.name == "config.json":
-            st = f.stat()
-            parts.append(f"{f.name}:{st.st_size}:{int(st.st_mtime)}")
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+def identity_of(spec: str) -> dict[str, Any]:
+    """The identity of SPEC's answers without loading the model (``--trust-replay``): for a local folder, its
+    fingerprints (files are hashed or stat'ed, never loaded); for a hub id, the commit in the local cache."""
+    target, options = parse_spec(spec)
+    check_local_folder(target)
+    try:
+        import torch  # noqa: F401  (the default dtype depends on the machine, as when the model is loaded)
+    except ImportError as exc:
+        raise pytest.UsageError(f"--trust-model={spec} needs transformers and torch: "
+                                f"pip install 'pytest-trustllm[hf]' ({exc})") from None
+    dtype = pick_dtype(pick_device(options.get("device")), options.get("dtype"))
+    identity = identity_for(target, dtype, options.get("revision"))
+    if "revision" in identity and identity["revision"] is None:  # a hub id, not asked for by revision, not cached
+        raise ModelUnavailable(f"{target!r} is not in the local Hugging Face cache, so --trust-replay cannot tell "
+                               "which revision its cached answers belong to; run once without --trust-replay, "
+                               "or restore the Hugging Face cache (HF_HOME) with the response cache")
+    return identity
 
 
 def set_cpu_threads(requested: str | None) -> None:
@@ -94,7 +131,10 @@ def set_cpu_threads(requested: str | None) -> None:
     2 busy cores): give each worker its share unless ``threads=N`` says otherwise."""
     import torch
 
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    try:
+        workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
+    except ValueError:
+        workers = 1
     threads = int(requested) if requested else (max(1, (os.cpu_count() or 1) // workers) if workers > 1 else 0)
     if threads:
         torch.set_num_threads(threads)
@@ -140,38 +180,29 @@ class HFModel(Model):
             raise pytest.UsageError(f"--trust-model={self.spec} needs transformers and torch: "
                                     f"pip install 'pytest-trustllm[hf]' ({exc})") from None
         kwargs = {"trust_remote_code": self.trust_remote_code, "revision": self.revision}
-        local = Path(self.target).expanduser()
-        if self.target.startswith(("/", "./", "../", "~", ".\\")) and not local.is_dir():
-            raise ModelUnavailable(f"no model folder at {self.target} (a local path; for a Hugging Face hub model "
-                                   "give its id, e.g. hf:HuggingFaceTB/SmolLM2-135M-Instruct)")
+        check_local_folder(self.target)
         try:
             with quiet_transformers():
                 tokenizer = AutoTokenizer.from_pretrained(self.target, **kwargs)
                 model = AutoModelForCausalLM.from_pretrained(self.target, dtype=self.dtype, **kwargs)
-        except (OSError, ValueError) as exc:
+            if getattr(tokenizer, "chat_template", None):
+                model.to(self.device)
+        except Exception as exc:  # any failure to load (a truncated weights file: SafetensorError) is "unavailable"
             hint = " (offline: HF_HUB_OFFLINE is set, only local folders and cached ids load)" \
-                if os.environ.get("HF_HUB_OFFLINE") else ""
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ModelUnavailable(f"cannot load {self.target!r} with transformers{hint}: {first_line}") from None
+                if os.environ.get("HF_HUB_OFFLINE") and not is_local_path(self.target) else ""
+            raise ModelUnavailable(f"cannot load {self.target!r} with transformers{hint}: "
+                                   f"{first_meaningful_line(exc)}") from None
         if not getattr(tokenizer, "chat_template", None):
             raise ModelUnavailable(f"{self.target!r} has no chat template (tokenizer_config.json chat_template); "
                                    "pytest-trustllm sends chat prompts, use an instruct/chat model")
         tokenizer.padding_side = "left"  # decoder-only: generation continues from the right edge
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        model.to(self.device)
         model.eval()
         return tokenizer, model
 
     def _default_identity(self) -> dict[str, Any]:
-        identity: dict[str, Any] = {"backend": "hf", "model": self.target, "dtype": str(self.dtype).removeprefix("torch.")}
-        local = Path(self.target).expanduser()
-        if local.is_dir():
-            identity["model"] = str(local.resolve())
-            identity["weights"] = weights_fingerprint(local)
-        else:
-            identity["revision"] = self.revision or getattr(self.model.config, "_commit_hash", None)
-        return identity
+        return identity_for(self.target, self.dtype, self.revision, getattr(self.model.config, "_commit_hash", None))
 
     def identity(self) -> dict[str, Any]:
         return dict(self._identity)

@@ -17,30 +17,39 @@ import json
 import os
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from ..cases import GenParams
+from ..endpoints import OPENAI_URL, normalise
+from ..redaction import strip_credentials
 from .base import Model, ModelError, ModelUnavailable, TransientModelError
+from .env import openai_timeout
+from .retry import retry_after  # Retry-After parsing lives with the retrying (kept importable from here)
 
-OPENAI_URL = "https://api.openai.com/v1"
 KEY_VARIABLES = ("TRUSTLLM_OPENAI_API_KEY", "OPENAI_API_KEY")
 NO_KEY = "no-key"  # what OpenAI-compatible servers without authentication expect to receive
 
 
 def parse_spec(spec: str) -> tuple[str, str]:
-    """``openai:MODEL[@URL]`` -> (MODEL, URL without credentials, query or trailing slash)."""
+    """``openai:MODEL[@URL]`` -> (MODEL, URL without credentials, query or trailing slash).
+
+    A URL that cannot be parsed (port out of range or not a number, an unclosed IPv6 bracket) is a usage
+    error naming it; messages never show the URL's ``user:password@``.
+    """
+    shown = strip_credentials(spec)
     target = spec.removeprefix("openai:")
     name, _, url = target.partition("@")
     if not name:
-        raise pytest.UsageError(f"--trust-model={spec}: expected openai:MODEL or openai:MODEL@URL")
+        raise pytest.UsageError(f"--trust-model={shown}: expected openai:MODEL or openai:MODEL@URL")
     url = url or os.environ.get("OPENAI_BASE_URL", "") or OPENAI_URL
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise pytest.UsageError(f"--trust-model={spec}: {url!r} is not an http(s) URL, e.g. http://127.0.0.1:8000/v1")
-    host = parts.hostname + (f":{parts.port}" if parts.port else "")
-    return name, urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+    return name, normalise(url, f"--trust-model={shown}")
+
+
+def identity_of(spec: str) -> dict[str, Any]:
+    """What identifies this spec's answers (and keys them in the cache): no client, no key, no network."""
+    name, url = parse_spec(spec)
+    return {"backend": "openai", "model": name, "endpoint": url}
 
 
 def api_key_for(url: str, spec: str) -> str:
@@ -48,7 +57,7 @@ def api_key_for(url: str, spec: str) -> str:
         if os.environ.get(variable, "").strip():
             return os.environ[variable].strip()
     if url == OPENAI_URL:
-        raise pytest.UsageError(f"--trust-model={spec}: the OpenAI API needs a key: set OPENAI_API_KEY "
+        raise pytest.UsageError(f"--trust-model={strip_credentials(spec)}: the OpenAI API needs a key: set OPENAI_API_KEY "
                                 "(or TRUSTLLM_OPENAI_API_KEY)")
     return NO_KEY
 
@@ -62,7 +71,7 @@ class OpenAIModel(Model):
         self._transport = transport  # an httpx2 transport (tests: httpx2.MockTransport); None: the network
         self.name, self.url = parse_spec(spec)
         self._key = api_key_for(self.url, spec)
-        self.timeout = float(os.environ.get("TRUSTLLM_OPENAI_TIMEOUT") or 120)
+        self.timeout = openai_timeout()
         self.stream = os.environ.get("TRUSTLLM_OPENAI_STREAM", "").strip().lower() in ("1", "true", "yes")
         self._clients: dict[int, tuple[asyncio.AbstractEventLoop, Any]] = {}
         self._own_loop: asyncio.AbstractEventLoop | None = None
@@ -70,13 +79,13 @@ class OpenAIModel(Model):
             import httpx2  # noqa: F401  (openai 3.x is built on httpx2; older clients use httpx)
             import openai  # noqa: F401
         except ImportError:
-            raise pytest.UsageError(f"--trust-model={spec} needs the openai client 3.x (built on httpx2): "
+            raise pytest.UsageError(f"--trust-model={strip_credentials(spec)} needs the openai client 3.x (built on httpx2): "
                                     "pip install -U 'pytest-trustllm[openai]' 'openai>=3'") from None
         if check:
             self.check()
 
     def identity(self) -> dict[str, Any]:
-        return {"backend": "openai", "model": self.name, "endpoint": self.url}
+        return {"backend": "openai", "model": self.name, "endpoint": self.url}  # as identity_of(spec)
 
     def redact(self, text: str) -> str:
         """Servers echo keys in error messages ("Incorrect API key provided: sk-..."): never pass them on."""
@@ -260,15 +269,3 @@ class OpenAIModel(Model):
         if self._own_loop is not None:
             self._own_loop.close()
             self._own_loop = None
-
-
-def retry_after(headers: Any) -> float | None:
-    """Seconds from ``Retry-After``/``retry-after-ms`` (numbers only; an HTTP date falls back to backoff)."""
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name) if headers is not None else None
-        if value:
-            try:
-                return max(0.0, float(value) * scale)
-            except ValueError:
-                continue
-    return None

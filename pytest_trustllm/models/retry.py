@@ -5,25 +5,23 @@ retrying lives here, once, for every API backend, including ones added through t
 
 Tuning (environment, documented in docs/models.md): ``TRUSTLLM_RETRIES`` (attempts after the first,
 default 5), ``TRUSTLLM_BACKOFF_S`` (first delay, default 0.5 s, doubled each time, capped at
-``TRUSTLLM_BACKOFF_MAX_S``, default 20 s). A ``Retry-After`` from the server is honoured up to 120 s.
+``TRUSTLLM_BACKOFF_MAX_S``, default 20 s); a wrong value is a usage error (:mod:`.env`). A ``Retry-After``
+from the server (seconds or an HTTP date, :func:`retry_after`) is honoured up to 120 s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import datetime
+import email.utils
+import math
 import random
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from ..cases import GenParams
 from .base import ModelError, ModelUnavailable, TransientModelError
-
-
-def _env_number(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
 
 
 @dataclass(frozen=True)
@@ -35,8 +33,10 @@ class RetryPolicy:
 
     @classmethod
     def from_env(cls) -> RetryPolicy:
-        return cls(retries=int(_env_number("TRUSTLLM_RETRIES", 5)), backoff_s=_env_number("TRUSTLLM_BACKOFF_S", 0.5),
-                   backoff_max_s=_env_number("TRUSTLLM_BACKOFF_MAX_S", 20.0))
+        """The policy the environment asks for; a usage error for a value that is not a number, or negative."""
+        from .env import retry_settings
+
+        return cls(**retry_settings())
 
     def delay(self, attempt: int, error: TransientModelError) -> float:
         """Seconds to wait before retry number ATTEMPT (0-based): the server's Retry-After, else backoff."""
@@ -144,7 +144,9 @@ async def generate_with_retries(model, prompt: str, params: GenParams, limit: Ad
     ModelUnavailable is never retried: it stops the run (so does a tripped BREAKER).
     """
     stats = stats if stats is not None else CallStats()
-    for attempt in range(policy.retries + 1):
+    error: TransientModelError | None = None
+    retries = max(0, policy.retries)
+    for attempt in range(retries + 1):
         async with limit:
             if breaker is not None:
                 breaker.check()
@@ -163,8 +165,36 @@ async def generate_with_retries(model, prompt: str, params: GenParams, limit: Ad
                     breaker.record(None)
                 limit.succeeded()
                 return text
-        if attempt == policy.retries:
+        if attempt == retries:
             break
         stats.retries += 1
         await asyncio.sleep(policy.delay(attempt, error))
-    raise RetriesExhausted(error, policy.retries + 1)
+    assert error is not None  # the loop ran at least once and did not return: it failed
+    raise RetriesExhausted(error, retries + 1)
+
+
+def retry_after(headers: Any, now: float | None = None) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``Retry-After``: a number of seconds or an HTTP date (RFC 9110).
+    A date in the past means now (0); anything else is ignored (the retry falls back to its backoff). The
+    retry code caps what it waits (120 s)."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name) if headers is not None else None
+        if not value:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            seconds = _seconds_until(value, now) if name == "retry-after" else None
+        if seconds is not None and math.isfinite(seconds):
+            return max(0.0, seconds)
+    return None
+
+
+def _seconds_until(http_date: str, now: float | None) -> float | None:
+    try:
+        when = email.utils.parsedate_to_datetime(http_date)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return when.timestamp() - (time.time() if now is None else now)

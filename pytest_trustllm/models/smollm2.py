@@ -111,13 +111,30 @@ def ensure_converted() -> tuple[Path, str]:
     return target, version
 
 
+def base_identity(version: str) -> dict[str, str]:
+    return {"backend": "smollm2", "model": "SmolLM2-135M-Instruct", "quantization": "Q4_1",
+            "source": f"{DISTRIBUTION}=={version}"}
+
+
 def make_smollm2(spec: str = "smollm2"):
     """The embedded default model, served by the hf backend from its converted folder."""
     from .hf import HFModel
 
     folder, version = ensure_converted()
-    identity = {"backend": "smollm2", "model": "SmolLM2-135M-Instruct", "quantization": "Q4_1",
-                "source": f"{DISTRIBUTION}=={version}"}
-    model = HFModel(spec, path=str(folder), identity=identity)
+    model = HFModel(spec, path=str(folder), identity=base_identity(version))
     model.identity_extra(dtype=str(model.dtype).removeprefix("torch."))
     return model
+
+
+def identity_of(spec: str = "smollm2") -> dict[str, str]:
+    """What :func:`make_smollm2` would report, without converting or loading anything (``--trust-replay``):
+    the wheel's version and the dtype this machine would load it in."""
+    _, version = gguf_file()
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
+        raise pytest.UsageError(f"--trust-model={spec} needs transformers and torch: "
+                                f"pip install 'pytest-trustllm[hf]' ({exc})") from None
+    from .hf import pick_device, pick_dtype
+
+    return {**base_identity(version), "dtype": str(pick_dtype(pick_device())).removeprefix("torch.")}

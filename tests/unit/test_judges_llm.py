@@ -133,3 +133,22 @@ def test_openai_embeddings_are_unit_rows_in_input_order(openai_stub):
     assert np.allclose(vectors[0], vectors[2]) and not np.allclose(vectors[0], vectors[1])
     assert embedder.identity() == {"name": "openai", "model": openai_stub.model, "endpoint": openai_stub.url}
     assert OpenAIEmbedder(f"{openai_stub.model}@{openai_stub.url}").embed([]).shape[0] == 0
+
+
+@pytest.mark.parametrize(("target", "reason"), [
+    ("m@http://127.0.0.1:99999/v1", "'http://127.0.0.1:99999/v1' is not a valid URL (Port out of range 0-65535)"),
+    ("m@http://[::1/v1", "'http://[::1/v1' is not a valid URL (Invalid IPv6 URL)"),
+    ("m@ftp://127.0.0.1/v1", "'ftp://127.0.0.1/v1' is not an http(s) URL"),
+])
+def test_a_judge_url_that_cannot_be_parsed_is_a_usage_error(target, reason):
+    with pytest.raises(pytest.UsageError) as info:
+        LLMJudge(target)
+    assert str(info.value).startswith(f"--trust-judge=llm:{target}: {reason}")
+
+
+def test_a_judge_url_keeps_ipv6_brackets_and_never_shows_credentials():
+    assert LLMJudge("m@http://[::1]:8000/v1/").url == "http://[::1]:8000/v1"
+    with pytest.raises(pytest.UsageError) as info:
+        LLMJudge("m@http://bob:sk-test-SECRET123@127.0.0.1:99999/v1")
+    assert "SECRET123" not in str(info.value) and "bob" not in str(info.value)
+    assert str(info.value).startswith("--trust-judge=llm:m@http://***@127.0.0.1:99999/v1: ")

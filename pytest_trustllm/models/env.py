@@ -1,0 +1,47 @@
+"""Environment variables that tune API backends, read and checked in one place.
+
+A wrong value is a usage error naming the variable and its value, found before any probe runs
+(``check_spec_syntax`` and ``TrustState.model`` read them), never a crash or a silent default in every probe.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import pytest
+
+RETRIES = "TRUSTLLM_RETRIES"
+BACKOFF_S = "TRUSTLLM_BACKOFF_S"
+BACKOFF_MAX_S = "TRUSTLLM_BACKOFF_MAX_S"
+OPENAI_TIMEOUT = "TRUSTLLM_OPENAI_TIMEOUT"
+
+
+def env_number(name: str, default: float, *, whole: bool = False, minimum: float = 0.0,
+               above_minimum: bool = False) -> float:
+    """The number in environment variable NAME (DEFAULT when unset or blank); a usage error when it is not a
+    finite number, not whole where WHOLE, or below MINIMUM (at or below it where ABOVE_MINIMUM)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        number = int(raw) if whole else float(raw)
+    except ValueError:
+        number = None
+    too_small = number is not None and (number <= minimum if above_minimum else number < minimum)
+    if number is None or too_small or not math.isfinite(number):
+        kind = "a whole number" if whole else "a number"
+        bound = f"> {minimum:g}" if above_minimum else f">= {minimum:g}"
+        raise pytest.UsageError(f"{name}={raw!r}: expected {kind} {bound}")
+    return number
+
+
+def retry_settings() -> dict[str, float]:
+    """``TRUSTLLM_RETRIES`` (attempts after the first), ``TRUSTLLM_BACKOFF_S``, ``TRUSTLLM_BACKOFF_MAX_S``."""
+    return {"retries": int(env_number(RETRIES, 5, whole=True)), "backoff_s": env_number(BACKOFF_S, 0.5),
+            "backoff_max_s": env_number(BACKOFF_MAX_S, 20.0)}
+
+
+def openai_timeout() -> float:
+    """``TRUSTLLM_OPENAI_TIMEOUT``: seconds per request (default 120); 0 or less would fail every request."""
+    return env_number(OPENAI_TIMEOUT, 120.0, above_minimum=True)
