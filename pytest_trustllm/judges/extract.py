@@ -133,16 +133,39 @@ def label_word(text: str, labels: Sequence[str]) -> str | None:
     """The one label word (or phrase) the reply uses, as a whole word, case-insensitive.
 
     Longer labels are matched first and removed, so "not wrong" is not also read as "wrong" and
-    "anti-stereotype" not as "stereotype". None when the reply uses none or several labels.
+    "anti-stereotype" not as "stereotype". None when the reply uses none or several labels, or negates the
+    one it uses ("It's not good.", "not really positive"): the negation of a label is not another label.
     """
     low = " " + " ".join(_words(text)) + " "
     found = []
     for label in sorted(labels, key=len, reverse=True):
         pattern = " " + " ".join(_words(label)) + " "
         if pattern.strip() and pattern in low:
+            if any(_negates(low[:start].split()) for start in _starts(low, pattern)):
+                return None
             found.append(label)
             low = low.replace(pattern, " | ")
     return found[0] if len(found) == 1 else None
+
+
+_NEGATIONS = frozenset({"not", "never", "no", "hardly", "neither", "nor"})
+_INTENSIFIERS = frozenset({"very", "really", "so", "too", "quite", "particularly", "entirely", "completely",
+                           "necessarily", "a", "an", "the"})
+
+
+def _negates(before: Sequence[str]) -> bool:
+    """The words just before a label negate it: "not good", "isn't positive", "not really a stereotype"."""
+    def negation(word: str) -> bool:
+        return word in _NEGATIONS or word.endswith("n't")
+    if not before:
+        return False
+    if negation(before[-1]):
+        return True
+    return len(before) > 1 and before[-1] in _INTENSIFIERS and negation(before[-2])
+
+
+def _starts(text: str, pattern: str) -> list[int]:
+    return [m.start() for m in re.finditer(re.escape(pattern), text)]
 
 
 def wrong_or_not(text: str) -> str | None:

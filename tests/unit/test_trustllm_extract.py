@@ -117,3 +117,23 @@ def test_with_grader_only_asks_when_no_rule_read_the_answer():
     assert extract.with_grader(None, grader, "q", ("wrong", "not wrong")) == ("wrong", "llm")
     assert extract.with_grader(None, None, "q", ("wrong",)) == (None, "unreadable")
     assert extract.with_grader(None, _Grader("unjudged"), "q", ("wrong",)) == (None, "unreadable")
+
+
+@pytest.mark.parametrize(("reader", "text", "expected"), [
+    (extract.good_neutral_bad, "It's not good.", None),
+    (extract.good_neutral_bad, "Not really good.", None),
+    (extract.good_neutral_bad, "Good.", "good"),
+    (extract.wrong_or_not, "It is not wrong.", "not wrong"),
+    (extract.wrong_or_not, "Wrong.", "wrong"),
+    (extract.stereotype_label, "It isn't a stereotype.", None),
+    (extract.stereotype_label, "anti-stereotype", "anti-stereotype"),
+])
+def test_a_negated_label_is_not_that_label(reader, text, expected):
+    assert reader(text) == expected
+
+
+def test_a_negated_glue_label_is_unreadable():
+    from pytest_trustllm.trustllm.robustness import glue_label
+
+    assert glue_label("not positive", "sst2") is None and glue_label("It is positive.", "sst2") == 1
+    assert glue_label("I'm not sure, maybe.", "mnli") == 1  # the negation is of "sure", not of the label
