@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from .assertions import excerpt
+from .cases import TrustCase
 
 RECORD_PROPERTY = "trustllm_record"
 
@@ -19,18 +20,31 @@ def trust_marker(item: pytest.Item):
     return item.get_closest_marker("trust")
 
 
-def case_of(item: pytest.Item):
+def trust_options(item: pytest.Item, marker) -> dict[str, Any]:
+    """The marker's options, positional ``dimension``/``task`` included and the task defaulted."""
+    from .probe import marker_options
+
+    return marker_options(marker.args, marker.kwargs, getattr(item, "originalname", item.name))
+
+
+def case_of(item: pytest.Item) -> TrustCase | None:
+    """The item's probe case; None for a test that is not a probe, or an empty probe (its param is None, or
+    pytest's NOTSET for an empty ``parametrize``)."""
     callspec = getattr(item, "callspec", None)
-    return callspec.params.get("trust_case") if callspec is not None else None
+    case = callspec.params.get("trust_case") if callspec is not None else None
+    return case if isinstance(case, TrustCase) else None
 
 
 def mark_dimensions(items: list[pytest.Item]) -> None:
     for item in items:
         marker = trust_marker(item)
-        if marker is not None and marker.kwargs.get("dimension"):
-            item.add_marker(marker.kwargs["dimension"])
-            item.user_properties.extend([("trust.dimension", marker.kwargs["dimension"]),
-                                         ("trust.task", marker.kwargs.get("task", ""))])
+        if marker is None:
+            continue
+        options = trust_options(item, marker)
+        if isinstance(options.get("dimension"), str) and options["dimension"]:
+            item.add_marker(options["dimension"])
+            item.user_properties.extend([("trust.dimension", options["dimension"]),
+                                         ("trust.task", str(options["task"]))])
             case = case_of(item)
             if case is not None:
                 item.user_properties.append(("trust.case", case.case_id))
@@ -47,7 +61,7 @@ def check_markers(items: list[pytest.Item]) -> None:
             continue
         checked.add(id(marker))
         try:
-            check_marker(marker.kwargs)
+            check_marker(marker.kwargs, marker.args)
         except pytest.UsageError as exc:
             test = f"{item.parent.nodeid}::{getattr(item, 'originalname', item.name)}" if item.parent else item.nodeid
             raise pytest.UsageError(f"{test}: {exc}") from None
@@ -89,10 +103,10 @@ def attach_record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestR
         return
     from .probe import marker_gates, marker_threshold
 
-    kwargs = marker.kwargs
+    kwargs = trust_options(item, marker)
     case = case_of(item)
-    dimension = kwargs.get("dimension", "custom")
-    task = kwargs.get("task") or getattr(item, "originalname", item.name)
+    dimension = kwargs.get("dimension") or "custom"
+    task = kwargs["task"]
     record: dict[str, Any] = {
         "nodeid": item.nodeid,
         "dimension": dimension,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from collections.abc import Mapping
@@ -25,9 +26,24 @@ class DatasetError(Exception):
         super().__init__(f"{where}: {message}")
 
 
-def _read_json(path: Path) -> list[dict[str, Any]]:
+def read_text(path: Path) -> str:
+    """The file as UTF-8 text, without the byte order mark Excel and Notepad write; other encodings are bad
+    data that says where."""
+    data = path.read_bytes()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(str(path), f"not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start}); "
+                           "save it as UTF-8") from None
+    return text.removeprefix("\ufeff")
+
+
+def _read_json(path: Path) -> list[dict[str, Any]]:
+    text = read_text(path)
+    if not text.strip():  # an empty file holds no records, as an empty .jsonl or .csv does
+        return []
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DatasetError(str(path), f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     if isinstance(data, Mapping):  # {"data": [...]} style
@@ -41,7 +57,7 @@ def _read_json(path: Path) -> list[dict[str, Any]]:
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     records = []
-    with path.open(encoding="utf-8") as fh:
+    with io.StringIO(read_text(path), newline=None) as fh:  # lines end at \n, \r\n or \r, as in a file
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
@@ -53,7 +69,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def _read_csv(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8", newline="") as fh:
+    with io.StringIO(read_text(path), newline="") as fh:
         return [dict(row) for row in csv.DictReader(fh)]
 
 

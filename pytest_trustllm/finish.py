@@ -38,9 +38,14 @@ def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
                 "baseline": state.baseline.identity() if state.baseline else None},
         **{k: result[k] for k in ("tasks", "dimensions", "gates", "cases", "warnings")},
     }
-    session.config.hook.pytest_trustllm_summary(config=session.config, summary=full)
-    state.summary = full
     state.output_errors = []
+    try:
+        session.config.hook.pytest_trustllm_summary(config=session.config, summary=full)
+    except Exception as exc:  # a user's hook: the table and reports still come, with the summary as it stood
+        state.output_errors.append(f"a pytest_trustllm_summary hook failed: {describe_error(exc)}")
+        if status == 0:
+            status = int(pytest.ExitCode.TESTS_FAILED)
+    state.summary = full
     # The step summary first: it does not show the exit status, and a failure to append to it changes the
     # status that the report and the card record.
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -59,6 +64,15 @@ def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
         if written:  # they said 0: write them again with the status the run ends with
             _write_outputs(state, full, written, status)
     session.exitstatus = status
+
+
+def describe_error(exc: BaseException) -> str:
+    """``TypeError: message (conftest.py:12)``: the error and the line that raised it, for a hook's failure."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
 
 
 def _write_outputs(state, full: dict[str, Any], outputs: list, status: int) -> list:

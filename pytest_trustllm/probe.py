@@ -31,13 +31,33 @@ def probe(dataset: str, dimension: str, task: str | None = None, **options: Any)
     (a callable ``(record, records) -> prompts`` for probes that compare several answers), ``where``
     (a callable ``record -> bool`` filter), ``aggregate`` ("module:function" computing the task's metrics).
     """
-    task = task or Path(dataset.split(":")[-1]).stem
+    task = task or default_task(dataset, "")
 
     def decorate(fn: Callable) -> Callable:
         fn = pytest.mark.usefixtures("trust_case")(fn)
         return pytest.mark.trust(dimension=dimension, task=task, dataset=dataset, **options)(fn)
 
     return decorate
+
+
+def default_task(dataset: Any, test_name: str) -> str:
+    """A probe's task when none is named: the data file's stem, else (a marker without ``dataset=``) the test
+    function's name."""
+    if isinstance(dataset, str) and dataset:
+        return Path(dataset.split(":")[-1]).stem
+    return test_name
+
+
+def marker_options(args: Sequence[Any], kwargs: Mapping[str, Any], test_name: str) -> dict[str, Any]:
+    """The ``trust`` marker's options: positional ``dimension``, ``task`` (as ``pytest --markers`` shows
+    them) merged into the keywords, and the task defaulted (:func:`default_task`). Lenient: mistakes in
+    them are :func:`check_marker`'s to report."""
+    options = dict(kwargs)
+    for name, value in zip(("dimension", "task"), args, strict=False):
+        options.setdefault(name, value)
+    if not options.get("task"):
+        options["task"] = default_task(options.get("dataset"), test_name)
+    return options
 
 
 def marker_gates(kwargs: Mapping[str, Any], dimension: str, task: str) -> list[str]:
@@ -74,12 +94,27 @@ MARKER_GATE_SYNTAX = ("'[ci:][.]METRIC OP NUMBER' on this task (e.g. '.pass_rate
                       "full gate '[ci:]DIMENSION/TASK[.METRIC] OP NUMBER', with OP one of >= <= > <")
 
 
-def check_marker(kwargs: Mapping[str, Any]) -> None:
-    """A ``pytest.UsageError`` (without the test's name) for a mistake in a marker's ``threshold=``,
-    ``metric=``, ``direction=`` or ``gates=``, so it stops the run before any probe runs."""
+def check_marker(kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -> None:
+    """A ``pytest.UsageError`` (without the test's name) for a mistake in a marker's positional arguments,
+    ``dimension``, ``task``, ``threshold=``, ``metric=``, ``direction=`` or ``gates=``, so it stops the run
+    before any probe runs."""
     import math
 
     from .gates import is_name, parse_gate
+
+    if len(args) > 2:
+        raise pytest.UsageError(f"trust marker: at most two positional arguments (dimension, task), got "
+                                f"{len(args)}: {', '.join(map(repr, args))}; give the other options by name")
+    for name, value in zip(("dimension", "task"), args, strict=False):
+        if name in kwargs:
+            raise pytest.UsageError(f"trust marker: {name} given twice: positionally ({value!r}) and as "
+                                    f"{name}={kwargs[name]!r}")
+    named = dict(zip(("dimension", "task"), args, strict=False), **kwargs)
+    for name in ("dimension", "task"):
+        value = named.get(name)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise pytest.UsageError(f"{name}={value!r}: expected a non-empty string, e.g. "
+                                    f"@pytest.mark.trust(dimension='safety', task='harmful_requests')")
 
     threshold = kwargs.get("threshold")
     if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
@@ -125,15 +160,23 @@ def resolve_dataset(ref: str, test_file: Path, rootdir: Path, data_dir: Path | N
                 "TrustLLM/TrustLLM-dataset)"
             )
         return str(data_dir / ref.removeprefix("trustllm:"))
-    if re.match(r"^[A-Za-z][\w+.-]+:", ref):  # hf:NAME and schemes that a load_dataset hook knows
+    if ref.startswith("hf:"):  # a local file or folder resolves like a plain path; else a hub id, as given
+        name, colon, split = ref.removeprefix("hf:").partition(":")
+        local = _existing(Path(name).expanduser(), test_file, rootdir) if name else None
+        return f"hf:{local}{colon}{split}" if local is not None else ref
+    if re.match(r"^[A-Za-z][\w+.-]+:", ref):  # schemes that a load_dataset hook knows
         return ref
     path = Path(ref).expanduser()
     if path.is_absolute():
         return str(path)
-    for base in (test_file.parent, rootdir):
-        if (base / path).exists():
-            return str(base / path)
-    return str(test_file.parent / path)
+    return str(_existing(path, test_file, rootdir) or test_file.parent / path)
+
+
+def _existing(path: Path, test_file: Path, rootdir: Path) -> Path | None:
+    """PATH if absolute, else PATH under the test file's folder or else the rootdir, where it exists."""
+    if path.is_absolute():
+        return path
+    return next((base / path for base in (test_file.parent, rootdir) if (base / path).exists()), None)
 
 
 def _load_schema(schema: Any, test_file: Path) -> Mapping[str, Any] | None:
@@ -150,7 +193,7 @@ def _load_schema(schema: Any, test_file: Path) -> Mapping[str, Any] | None:
 def build_cases(records: Sequence[Mapping[str, Any]], source: str, kwargs: Mapping[str, Any],
                 params: GenParams, overrides: Mapping[str, Any] | None = None) -> list[TrustCase]:
     """One case per record. Generation parameters: PARAMS, then the marker's, then OVERRIDES (the CLI's)."""
-    dimension, task = kwargs["dimension"], kwargs["task"]
+    dimension, task = kwargs.get("dimension") or "custom", kwargs["task"]
     id_field, group_field = kwargs.get("id_field"), kwargs.get("group_field")
     prompt_field = kwargs.get("prompt_field", "prompt")
     builder: PromptBuilder | None = kwargs.get("prompts")
@@ -167,7 +210,7 @@ def build_cases(records: Sequence[Mapping[str, Any]], source: str, kwargs: Mappi
             problem = "is missing" if id_field not in record else f"repeats id {case_id!r}"
             raise DatasetError(source, f"id field {id_field!r} {problem}", record=i, field=id_field)
         seen_ids.add(case_id)
-        prompts = tuple(builder(record, records)) if builder else (record[prompt_field],)
+        prompts = _built_prompts(builder, record, records, source, i) if builder else (record[prompt_field],)
         subgroups = {name: _label(record.get(name)) for name in kwargs.get("subgroups", ())}
         cases.append(TrustCase(
             dimension=dimension, task=task, case_id=case_id, index=i, prompts=prompts, params=params,
@@ -176,6 +219,30 @@ def build_cases(records: Sequence[Mapping[str, Any]], source: str, kwargs: Mappi
             subgroups=subgroups, record=record,
         ))
     return cases
+
+
+def _built_prompts(builder: PromptBuilder, record: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
+                   source: str, index: int) -> tuple[str, ...]:
+    """What ``prompts=`` built for one record: a non-empty sequence of non-empty strings, else bad data."""
+    built = builder(record, records)
+    problem = None
+    if isinstance(built, (str, bytes)) or not isinstance(built, Sequence):
+        problem = f"a {type(built).__name__} ({_short_repr(built)})"
+    elif not built:
+        problem = "an empty list"
+    else:
+        bad = next(((n, p) for n, p in enumerate(built) if not isinstance(p, str) or not p.strip()), None)
+        if bad is not None:
+            problem = f"{_short_repr(bad[1])} as prompt {bad[0]}"
+    if problem is not None:
+        raise DatasetError(source, f"prompts= returned {problem}; expected a non-empty list of prompt strings",
+                           record=index)
+    return tuple(built)
+
+
+def _short_repr(value: Any, width: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def _label(value: Any) -> str:
@@ -206,13 +273,17 @@ class BuiltinSampling:
 
 
 def parametrize(metafunc: pytest.Metafunc, state) -> None:
-    """``pytest_generate_tests`` for tests carrying the ``trust`` marker with a ``dataset``."""
+    """``pytest_generate_tests`` for tests carrying the ``trust`` marker with a ``dataset``.
+
+    A probe left with no case (no records, ``where=`` kept none, a ``modify_cases`` hook removed them all)
+    collects like pytest's empty parametrize: one skipped item that says why."""
     marker = metafunc.definition.get_closest_marker("trust")
     if marker is None or "dataset" not in marker.kwargs:
         return
-    kwargs = marker.kwargs
+    kwargs = marker_options(marker.args, marker.kwargs, metafunc.definition.originalname)
     test_file = Path(str(metafunc.definition.path))
     config = metafunc.config
+    problem = None
     try:
         ref = resolve_dataset(kwargs["dataset"], test_file, config.rootpath, state.settings.data_dir)
         records = state.load_records(ref)
@@ -220,6 +291,19 @@ def parametrize(metafunc: pytest.Metafunc, state) -> None:
         overrides = {"temperature": state.settings.temperature, "max_new_tokens": state.settings.max_tokens}
         cases = build_cases(records, ref, kwargs, state.base_params, overrides)
     except DatasetError as exc:
-        pytest.fail(f"bad probe data: {exc}", pytrace=False)
+        problem = str(exc)
+    if problem is not None:  # outside the except: the message alone, not "During handling of ..." too
+        pytest.fail(f"bad probe data: {problem}", pytrace=False)
+    built = len(cases)
     config.hook.pytest_trustllm_modify_cases(config=config, task=kwargs["task"], cases=cases)
+    if not cases:
+        if not records:
+            reason = f"no records in {ref}"
+        elif not built:
+            reason = f"where= kept none of {len(records)} records in {ref}"
+        else:
+            reason = f"a modify_cases hook left no case of {kwargs.get('dimension') or 'custom'}/{kwargs['task']}"
+        metafunc.parametrize("trust_case", [pytest.param(None, marks=pytest.mark.skip(reason=reason),
+                                                         id=f"{kwargs['task']}-NOTSET")], indirect=True)
+        return
     metafunc.parametrize("trust_case", cases, ids=[f"{c.task}-{c.case_id}" for c in cases], indirect=True)

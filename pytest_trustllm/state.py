@@ -63,9 +63,19 @@ class TrustState:
                 model = self.config.hook.pytest_trustllm_make_model(config=self.config, spec=self.settings.model)
             except ModelUnavailable as exc:  # unreachable endpoint, unknown model: one clean line, stop
                 raise pytest.UsageError(f"--trust-model={shown}: {redact(str(exc))}") from None
+            except pytest.UsageError:
+                raise
+            except Exception as exc:  # a hook's bug: one clean stop too, never an INTERNALERROR
+                from .finish import describe_error
+
+                raise pytest.UsageError(f"the pytest_trustllm_make_model hook for {shown} raised "
+                                        f"{redact(describe_error(exc))}") from None
             if model is None:
                 raise pytest.UsageError(f"--trust-model={shown}: no backend accepts this spec "
                                         "(a plugin can add one with the pytest_trustllm_make_model hook)")
+            if not all(callable(getattr(model, name, None)) for name in ("identity", "generate")):
+                raise pytest.UsageError(f"the pytest_trustllm_make_model hook for {shown} returned a "
+                                        f"{type(model).__name__}, not a Model (see docs/hooks.md)")
             self._model = model
             if getattr(model, "kind", "") == "api" and not self.settings.replay:
                 from .models.env import retry_settings
@@ -135,6 +145,7 @@ class TrustState:
     def close(self) -> None:
         if self._prefetcher is not None:  # first: stops calls in flight, closes API clients inside its loop
             self._prefetcher.close()
-        if self._model is not None:
-            self._model.close()
+        close = getattr(self._model, "close", None)  # a hook's model may follow Model without its close()
+        if callable(close):
+            close()
 
