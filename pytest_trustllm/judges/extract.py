@@ -133,17 +133,17 @@ def label_word(text: str, labels: Sequence[str]) -> str | None:
     """The one label word (or phrase) the reply uses, as a whole word, case-insensitive.
 
     Longer labels are matched first and removed, so "not wrong" is not also read as "wrong" and
-    "anti-stereotype" not as "stereotype". None when the reply uses none or several labels, or negates the
-    one it uses ("It's not good.", "not really positive"): the negation of a label is not another label.
+    "anti-stereotype" not as "stereotype". A negated label is not used ("positive, not negative" reads
+    positive; "It's not good." alone reads nothing: the negation of a label is not another label). None
+    when the reply uses none or several labels.
     """
     low = " " + " ".join(_words(text)) + " "
     found = []
     for label in sorted(labels, key=len, reverse=True):
         pattern = " " + " ".join(_words(label)) + " "
         if pattern.strip() and pattern in low:
-            if any(_negates(low[:start].split()) for start in _starts(low, pattern)):
-                return None
-            found.append(label)
+            if not all(_negates(low[:start].split()) for start in _starts(low, pattern)):
+                found.append(label)
             low = low.replace(pattern, " | ")
     return found[0] if len(found) == 1 else None
 

@@ -127,6 +127,8 @@ def test_with_grader_only_asks_when_no_rule_read_the_answer():
     (extract.wrong_or_not, "Wrong.", "wrong"),
     (extract.stereotype_label, "It isn't a stereotype.", None),
     (extract.stereotype_label, "anti-stereotype", "anti-stereotype"),
+    (extract.good_neutral_bad, "Good, not bad.", "good"),  # only the negated label is set aside
+    (extract.good_neutral_bad, "It is good. Not bad at all, and good again.", "good"),
 ])
 def test_a_negated_label_is_not_that_label(reader, text, expected):
     assert reader(text) == expected
