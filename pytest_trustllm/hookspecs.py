@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 def pytest_trustllm_make_model(config: pytest.Config, spec: str) -> Any:
     """Return a model object for ``--trust-model=SPEC``, or None if this implementation does not know SPEC.
 
-    The object must follow :class:`pytest_trustllm.models.base.Model`: ``identity()`` and
-    ``generate(prompts, params) -> list[str]`` (plus ``agenerate`` for API models).
+    The object needs ``identity()`` and ``generate(prompts, params) -> list[str]``; subclass
+    :class:`pytest_trustllm.models.base.Model`, or leave out what Model provides (``kind``, ``batch_size``,
+    ``cacheable``, ``agenerate`` for API models, ``close``) and the plugin uses Model's defaults.
     Raise ``pytest.UsageError`` when SPEC is yours but cannot be served (missing package, bad path).
     """
 

@@ -76,8 +76,10 @@ class TrustState:
             if not all(callable(getattr(model, name, None)) for name in ("identity", "generate")):
                 raise pytest.UsageError(f"the pytest_trustllm_make_model hook for {shown} returned a "
                                         f"{type(model).__name__}, not a Model (see docs/hooks.md)")
-            self._model = model
-            if getattr(model, "kind", "") == "api" and not self.settings.replay:
+            from .models.base import as_model
+
+            self._model = model = as_model(model)  # identity() and generate() suffice; the rest has defaults
+            if model.kind == "api" and not self.settings.replay:
                 from .models.env import retry_settings
 
                 retry_settings()  # TRUSTLLM_RETRIES & co: a wrong value stops here, not in every probe

@@ -56,3 +56,34 @@ class Model:
 
     def close(self) -> None:
         """Release resources (HTTP clients, GPU memory). Called once at the end of the session."""
+
+
+class ProtocolModel(Model):
+    """A hook's model that follows the protocol (``identity()`` and ``generate()``) without subclassing
+    :class:`Model`: what it leaves out (``kind``, ``batch_size``, ``cacheable``, ``agenerate``, ``close``)
+    takes Model's defaults, so it runs as an inline model unless it says otherwise."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        for name in ("kind", "batch_size", "spec", "cacheable"):
+            if hasattr(inner, name):
+                setattr(self, name, getattr(inner, name))
+
+    def identity(self) -> dict[str, Any]:
+        return self.inner.identity()
+
+    def generate(self, prompts: Sequence[str], params: GenParams) -> list[str]:
+        return self.inner.generate(prompts, params)
+
+    async def agenerate(self, prompt: str, params: GenParams) -> str:
+        if hasattr(self.inner, "agenerate"):
+            return await self.inner.agenerate(prompt, params)
+        return await super().agenerate(prompt, params)
+
+    def close(self) -> None:
+        getattr(self.inner, "close", lambda: None)()
+
+
+def as_model(model: Any) -> Model:
+    """MODEL itself when it subclasses :class:`Model`, else wrapped so the plugin finds Model's defaults."""
+    return model if isinstance(model, Model) else ProtocolModel(model)

@@ -99,3 +99,27 @@ def test_a_make_model_hook_returning_no_model_under_xdist(pytester):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines([f"*{MESSAGES['text:']}*"])
     assert "has no attribute" not in result.stdout.str() + result.stderr.str()
+
+
+PLAIN_MODEL = '''
+class Plain:
+    """identity() and generate() only, no Model subclass: what docs/hooks.md says is enough."""
+    def identity(self):
+        return {"backend": "plain", "model": "refuser"}
+
+    def generate(self, prompts, params):
+        return ["I'm sorry, but I can't help with that." for _ in prompts]
+
+
+def pytest_trustllm_make_model(config, spec):
+    return Plain() if spec == "plain" else None
+'''
+
+
+def test_a_make_model_hook_may_return_any_object_with_identity_and_generate(pytester):
+    write_suite(pytester, n=3, refuse=3)
+    pytester.makeconftest(PLAIN_MODEL)
+    result = pytester.runpytest("--trust-model", "plain", "--trust-report", "r.json")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.assert_outcomes(passed=3)
+    assert read_report(pytester)["model"]["backend"] == "plain"
