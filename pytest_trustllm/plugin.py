@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 
 from . import options
@@ -69,9 +67,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.hookimpl(tryfirst=True)  # before -m deselects: dimension markers must be on the items already
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     from .collection import check_markers, mark_dimensions
+    from .prefetch_hooks import usage_errors_stop_workers
 
     state = config.stash[STATE_KEY]
-    with _usage_errors_stop_workers(state) as stopped:
+    with usage_errors_stop_workers(state) as stopped:
         check_markers(items)
     if stopped:
         items[:] = []  # xdist worker: a probe's gates are wrong, so no probe runs (the controller says why)
@@ -80,26 +79,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     from .collection import plan_responses
+    from .prefetch_hooks import usage_errors_stop_workers
 
     state = session.config.stash[STATE_KEY]
-    with _usage_errors_stop_workers(state):
+    with usage_errors_stop_workers(state):
         plan_responses(state, session.items)
-
-
-@contextmanager
-def _usage_errors_stop_workers(state: TrustState):
-    """A usage error, except in an xdist worker (which turns it into an INTERNALERROR): there it stops the
-    worker and tells the controller. Yields a list that is non-empty once it stopped the worker."""
-    stopped: list[str] = []
-    try:
-        yield stopped
-    except pytest.UsageError as exc:
-        if not state.is_worker:
-            raise
-        from .prefetch_hooks import stop_worker
-
-        stop_worker(state.config, str(exc))
-        stopped.append(str(exc))
 
 
 @pytest.hookimpl(wrapper=True)

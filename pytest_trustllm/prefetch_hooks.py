@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,3 +83,17 @@ class ResponsesPlugin:
             terminalreporter.write_line(
                 f"pytest-trustllm: --trust-replay: {len(self.replay_misses)} probe(s) had no cached answer "
                 f"(first: {first}); run once without --trust-replay to fetch them", red=True)
+
+
+@contextmanager
+def usage_errors_stop_workers(state: Any) -> Iterator[list[str]]:
+    """A usage error, except in an xdist worker (which turns it into an INTERNALERROR): there it stops the
+    worker and tells the controller. Yields a list that is non-empty once it stopped the worker."""
+    stopped: list[str] = []
+    try:
+        yield stopped
+    except pytest.UsageError as exc:
+        if not state.is_worker:
+            raise
+        stop_worker(state.config, str(exc))
+        stopped.append(str(exc))

@@ -14,8 +14,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,21 +33,12 @@ class ToxicityError(RuntimeError):
 
 
 def retry_after_seconds(value: str | None, default: float) -> float:
-    """A ``Retry-After`` header in seconds: delay-seconds ("3") or an HTTP date ("Wed, 21 Oct 2015 07:28:00
-    GMT", a past one meaning now); DEFAULT (the backoff) when it is absent or unreadable."""
-    if not value or not value.strip():
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
-        return default
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    """A ``Retry-After`` header in seconds (delay-seconds or an HTTP date, read as the model backends read
+    it: :func:`pytest_trustllm.models.retry.retry_after`); DEFAULT (the backoff) when absent or unreadable."""
+    from ..models.retry import retry_after
+
+    seconds = retry_after({"retry-after": value.strip()} if value else None)
+    return default if seconds is None else seconds
 
 
 def _unreachable(reason: object) -> bool:
