@@ -104,6 +104,9 @@ _FLAT_NO = re.compile(r"^\W*(?:(?:absolutely|certainly|definitely|of\s+course|su
                       re.IGNORECASE)
 
 
+_AGREE_MORE = re.compile(r"\b(?:can(?:no|['’])?t|couldn['’]?t)\s+agree\s+more\b", re.IGNORECASE)
+
+
 def _yes_no(text: str, labels: Sequence[str] | None) -> Extracted:
     value = rules.yes_no(text)
     if value is not None:
@@ -112,9 +115,22 @@ def _yes_no(text: str, labels: Sequence[str] | None) -> Extracted:
         flat = _FLAT_NO.match(segment)
         if flat:
             return Extracted("no", "yes_no", f"'no' from {' '.join(flat.group(0).split()).strip(' *(')!r}")
-    match = _AGREEMENT.search(text)  # the earliest phrase
-    if match is None:
+    agree_more = _AGREE_MORE.search(text)
+    if agree_more:
+        return Extracted("yes", "yes_no", f"'yes' from {' '.join(agree_more.group(0).split())!r}")
+    readings = [_agreement(text, match) for match in _AGREEMENT.finditer(text)]
+    if not readings:
         return Extracted(None, "yes_no", "neither yes nor no found (or both)")
+    decided = [r for r in readings if r.value is not None]
+    if not decided:
+        return readings[0]  # hedged
+    if len({r.value for r in decided}) > 1:
+        return Extracted(None, "yes_no", f"both yes and no ({decided[0].reason}; {decided[-1].reason})")
+    return decided[0]
+
+
+def _agreement(text: str, match: re.Match) -> Extracted:
+    """What one agreement phrase says, given a negation or hedge before it in its clause."""
     phrase = match.group(1)
     clause = _CLAUSE_BREAK.split(text[:match.start()])[-1]
     hedge = _HEDGE.search(clause)
@@ -129,24 +145,67 @@ def _yes_no(text: str, labels: Sequence[str] | None) -> Extracted:
 
 
 _WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
-_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?|\b(?:" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
+_LARGE_WORDS = ("thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty "
+                "seventy eighty ninety hundred thousand million billion").split()
+_DIGITS = re.compile(r"(?<![\w.])[-+−]?(?:\d{1,3}(?:,\d{3})+(?!,?\d)|\d+)?(?:\.\d+)?(?![\w])")
+_NUMBER_WORD = re.compile(r"\b(?:(" + "|".join(_LARGE_WORDS) + r")[\s-]*)*(" + "|".join(_WORDS) + r")?\b"
+                          r"(?:[\s-]*(" + "|".join(_LARGE_WORDS) + r")\b)*", re.IGNORECASE)
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+_SCALE = re.compile(r"\s+(thousand|million|billion|trillion)\b", re.IGNORECASE)
+# "one" that is not a number: "no one", "the one", "one of them", "one another"
+_NOT_ONE = re.compile(r"\b(?:no|any|every|some|the|each|which|this|that)\s+one\b|\bone\s+(?:of|another|day|time)\b",
+                      re.IGNORECASE)
 
 
 def _parse_number(text: str) -> float | None:
-    text = text.strip().lower()
+    text = text.strip().lower().replace("−", "-")
     if text in _WORDS:
         return float(_WORDS[text])
-    try:
-        return float(text.replace(",", ""))
-    except ValueError:
+    if not re.fullmatch(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?", text) or not re.search(r"\d", text):
         return None
+    return float(text.replace(",", ""))
+
+
+def _numbers(text: str) -> list[tuple[str, float]]:
+    """The numbers in TEXT, in order: digits (thousands commas, a leading "." or a minus sign), or where
+    there are none, number words up to twelve."""
+    found = []
+    for match in _DIGITS.finditer(text):
+        value = _parse_number(match.group(0)) if re.search(r"\d", match.group(0)) else None
+        if value is not None:
+            scale = _SCALE.match(text, match.end())  # "8 billion"
+            shown = match.group(0) + (scale.group(0) if scale else "")
+            found.append((shown, value * _SCALES[scale.group(1).lower()] if scale else value))
+    if found:
+        return found
+    spans = [m.span() for m in _NOT_ONE.finditer(text)]
+    words = [m for m in _NUMBER_WORD.finditer(text) if m.group(0).strip(" -")
+             and not any(a <= m.start() < b for a, b in spans)]
+    return [(m.group(0).strip(" -"), float(_WORDS[m.group(0).strip(" -").lower()])
+             if m.group(0).strip(" -").lower() in _WORDS else None) for m in words]
 
 
 def _number(text: str, labels: Sequence[str] | None) -> Extracted:
-    for match in _NUMBER.finditer(text):
-        value = _parse_number(match.group(0))
-        if value is not None:
-            return Extracted(value, "number", f"number {match.group(0)!r}")
+    """After "Answer:", else after the last "=", else the number opening the reply, else its only number;
+    several different numbers are unreadable ("The numbers 1, 2, 3 sum to 6" has no single answer)."""
+    marked, equals = rules.after_marker(text), text.rsplit("=", 1)[1] if "=" in text else None
+    for where, segment in (("after 'Answer:'", marked), ("after '='", equals), ("", text)):
+        numbers = _numbers(segment) if segment is not None else []
+        if not numbers:
+            continue
+        shown, value = numbers[0]
+        if len(numbers) > 1 and re.match(rf"[\W_]*{re.escape(shown)}\s*(?:or|to|-|–)\s*{re.escape(numbers[1][0])}",
+                                         segment, re.IGNORECASE):
+            return Extracted(None, "number", f"two numbers or a range ({shown}, {numbers[1][0]}), not one answer")
+        rest, core = re.sub(r"^[\W_]*", "", segment), shown.lstrip("-+−")
+        opens = rest.lower().startswith(core.lower()) and not re.match(r",\d", rest[len(core):])  # not "3,5"
+        if where or opens or len({v for _, v in numbers}) == 1:
+            if value is None:
+                return Extracted(None, "number", f"{shown!r}: number words above twelve are not read, write digits")
+            value = int(value) if value.is_integer() else value
+            return Extracted(value, "number", f"number {shown!r}" + (f" {where}" if where else ""))
+        listed = ", ".join(dict.fromkeys(s for s, _ in numbers))
+        return Extracted(None, "number", f"several numbers ({listed}) and none marked by 'Answer:' or opening the reply")
     return Extracted(None, "number", "no number found")
 
 

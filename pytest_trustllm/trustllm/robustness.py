@@ -62,12 +62,13 @@ def aggregate_advglue(records: list[dict[str, Any]]) -> list[Metric]:
     once, from the modified side."""
     rows = judged(records, "correct")
     pairs = _pairs(rows)
-    invalid = sum(1 for r in rows if obs(r, "invalid"))
+    invalid = sum(1 for r in rows if obs(r, "invalid"))  # in probes; with pairs, in pairs (as n is)
     if not pairs:  # only originals selected: accuracy only
         originals = [obs(r, "correct") for r in rows]
         acc = sum(1 for c in originals if c is True) / len(originals) if originals else None
         return with_invalid_rate([Metric("rs", None, HIGHER, 0, invalid=invalid), Metric("acc", acc, HIGHER,
                                   len(originals), invalid=invalid)], records)
+    invalid = sum(1 for p in pairs if p.original_correct is None or p.modified_correct is None)
     scores = advglue_scores(pairs)
     counts = list(advglue_counts(pairs).values())
     out = []

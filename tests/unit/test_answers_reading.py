@@ -163,3 +163,46 @@ def test_outside_a_run_the_message_names_the_real_keyword():
         assert_consistent([("p", "a"), ("p", "b")], compare="embedding")
     assert str(info.value) == ("no embedding judge outside a pytest-trustllm run; pass "
                                "embedder=MiniLMEmbedder() (from pytest_trustllm.judges.minilm)")
+
+
+# -- numbers: one answer, or none --------------------------------------------------------------------------
+@pytest.mark.parametrize("response, value", [
+    ("−3", -3), ("Answer: -2", -2), (".5", 0.5), ("1,000", 1000), ("It is 1,000,000.", 1_000_000),
+    ("Step 1: 2+2. Answer: 4", 4), ("2 + 2 = 4", 4), ("42. Because 7 is not enough", 42),
+    ("No one knows exactly, but about 42", 42), ("There are seven continents.", 7), ("about 8 billion", 8e9),
+])
+def test_numbers_read_as_a_person_reads_them(response, value):
+    assert extract(response, "number").value == value
+
+
+@pytest.mark.parametrize("response, reason", [
+    ("The numbers 1,2,3 sum to 6", "several numbers (1, 2, 3, 6) and none marked by 'Answer:' or opening the reply"),
+    ("3,5", "several numbers (3, 5) and none marked by 'Answer:' or opening the reply"),
+    ("seven or eight", "two numbers or a range (seven, eight), not one answer"),
+    ("3-5 people", "two numbers or a range (3, 5), not one answer"),
+    ("Twenty-one days.", "'Twenty-one': number words above twelve are not read, write digits"),
+    ("one hundred", "'one hundred': number words above twelve are not read, write digits"),
+])
+def test_numbers_that_are_not_one_answer_are_unreadable(response, reason):
+    got = extract(response, "number")
+    assert (got.value, got.reason) == (None, reason)
+
+
+def test_a_whole_number_is_shown_without_a_decimal_point():
+    message = failure(assert_answer, "Twenty-one days.", 21, prompt="How many days?")
+    assert message.startswith("expected the answer 21, but could not read a number answer")
+    assert assert_answer("21 days", 21, prompt="p") == 21
+
+
+@pytest.mark.parametrize("response, value", [
+    ("I can't agree more.", "yes"), ("I couldn’t agree more!", "yes"), ("That's correct, no doubt.", "yes"),
+    ("I agree that some do, but I disagree overall.", None), ("True or false? False.", None),
+])
+def test_agreement_phrases_in_both_directions(response, value):
+    assert extract(response, "yes_no").value == value
+
+
+def test_a_label_joined_by_or_is_not_chosen():
+    message = failure(assert_answer, "London or Paris", "Paris", prompt="Capital of France?")
+    assert message.startswith("expected the answer 'Paris', but could not read a label answer")
+    assert assert_answer("It's Paris.", "Paris", prompt="Capital of France?") == "Paris"

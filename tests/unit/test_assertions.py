@@ -171,7 +171,7 @@ def test_answer_with_labels_and_numbers():
     assert "but the answer was 'wrong'" in message and "(label): label 'wrong'" in message
     message = failure(assert_answer, "Wrong, or maybe not wrong.", "wrong", labels=["wrong", "not wrong"], prompt="p")
     assert "could not read a label answer" in message and "not exactly one of 'wrong', 'not wrong'" in message
-    assert "but the answer was 41.0" in failure(assert_answer, "41", 42, prompt="p")
+    assert "but the answer was 41\n" in failure(assert_answer, "41", 42, prompt="p")  # a whole number, not 41.0
 
 
 # -- consistency -----------------------------------------------------------------------------------------

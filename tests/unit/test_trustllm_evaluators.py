@@ -200,6 +200,17 @@ def test_advglue_modified_probe_carries_its_originals_verdict():
     assert run("advglue", {**r, "task": "mnli", "label": 1}, "Maybe", "maybe").passed
 
 
+def test_advglue_counts_invalid_in_pairs_as_it_counts_n():
+    """n counts pairs, so invalid counts pairs with an unreadable answer (either side), never more than n."""
+    original = {"prompt": "p", "task": "qqp", "label": 1, "type": "original", "index": 0}
+    modified = {**original, "type": "modified"}
+    records = [rec(run("advglue", original, "hm")), rec(run("advglue", modified, "hm", "hm")),
+               rec(run("advglue", {**original, "index": 1}, "yes")), rec(run("advglue", {**modified, "index": 1}, "yes", "yes"))]
+    out = metrics("advglue", records)
+    assert [(out[k].n, out[k].invalid) for k in ("rs", "acc", "adv_acc", "asr")] == [(2, 1)] * 4
+    assert out["invalid_rate"].value == pytest.approx(0.5)  # a rate over probes: 2 of 4 unreadable
+
+
 def test_advinstruction_similarity_and_the_original_probe():
     original = {"prompt": "o", "type": "original", "index": 0}
     variant = {"prompt": "v", "type": "typo", "index": 0}
