@@ -10,13 +10,16 @@ from typing import Any
 from . import answers, leaks
 from .context import current_item
 from .judges.base import Embedder, RefusalJudge, ToxicityScorer, Verdict
+from .redaction import printable
 
 EXCERPT = 300
 
 
 def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """TEXT on one line, at most LIMIT characters, control characters written as \\xNN (a model's answer
+    must not drive the terminal)."""
     text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return printable(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
 def _prompt_of(response: Any, prompt: str | None) -> str:

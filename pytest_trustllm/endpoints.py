@@ -13,8 +13,8 @@ EXAMPLE = "e.g. http://127.0.0.1:8000/v1"
 
 
 def normalise(url: str, where: str) -> str:
-    """URL without credentials, query or trailing slash. Anything that is not an http(s) URL with a host
-    (a port out of range or not a number, an unclosed IPv6 bracket, another scheme) is a usage error that
+    """URL without credentials or trailing slash. Anything that is not an http(s) URL with a host (a port
+    out of range or not a number, an unclosed IPv6 bracket, another scheme, a query) is a usage error that
     starts with WHERE (the option and spec, credentials already stripped) and never shows ``user:password@``."""
     shown = repr(strip_credentials(url))
     try:
@@ -26,6 +26,9 @@ def normalise(url: str, where: str) -> str:
         raise pytest.UsageError(f"{where}: {shown} is not an http(s) URL, {EXAMPLE}")
     if port == 0:
         raise pytest.UsageError(f"{where}: {shown}: port 0 is not a port, {EXAMPLE}")
+    if parts.query:
+        raise pytest.UsageError(f"{where}: {shown}: a URL query (?...) is never sent; give an API key through "
+                                "the environment (docs/models.md and docs/judges.md name the variables)")
     host = f"[{hostname}]" if ":" in hostname else hostname  # IPv6 literals keep their brackets
     host += f":{port}" if port else ""
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))

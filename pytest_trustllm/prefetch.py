@@ -25,7 +25,7 @@ import pytest
 
 from .cache import CacheUnusable, ResponseCache, default_path
 from .fetch_run import FetchStats, Heartbeat, progress_for, run_api, run_batches
-from .models.base import ModelUnavailable
+from .models.base import ModelUnavailable, answer_text
 from .redaction import strip_credentials
 from .responses import Request, Response
 
@@ -176,6 +176,7 @@ class Prefetcher:
             self.stats.count_params(request.params)
 
         def settle(request: Request, text: str | None, error: str | None) -> None:
+            text = None if text is None else answer_text(text)
             answers[request] = Response(text, error=error)
             if text is not None:
                 self.stats.generated += 1

@@ -72,7 +72,7 @@ class ResponsesPlugin:
             if stats.shared:
                 parts.append(f"{stats.shared} read from other xdist workers")
             if stats.failed:
-                parts.append(f"{stats.failed} failed after retries")
+                parts.append(f"{stats.failed} failed")
             if stats.calls.retries:
                 parts.append(f"{stats.calls.retries} retries ({stats.calls.rate_limited} rate limited)")
             terminalreporter.write_line(f"pytest-trustllm: {total} answers: {', '.join(parts)}")

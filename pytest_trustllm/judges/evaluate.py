@@ -107,8 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import pytest
 
+    from ..redaction import strip_credentials
     from .specs import build
 
+    shown = strip_credentials(args.judge)  # what output and errors call the judge: never user:password@
     started = time.perf_counter()
     try:
         judge = build("refusal", args.judge)
@@ -127,12 +129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             result = measure(judge, rows, load_seconds)
         except (RuntimeError, OSError, pytest.UsageError) as exc:  # JudgeError: the judge's server failed
-            return _error(f"--judge {args.judge} failed on {path}: {_this_command(str(exc))}")
+            return _error(f"--judge {shown} failed on {path}: {_this_command(str(exc))}")
         load_seconds = 0.0  # paid once
         if args.json:
-            print(json.dumps({"judge": args.judge, "file": path, "split": args.split, **result.as_dict()}))
+            print(json.dumps({"judge": shown, "file": path, "split": args.split, **result.as_dict()}))
         else:
-            print(render(result, f"{args.judge} on {path} (split: {args.split})"))
+            print(render(result, f"{shown} on {path} (split: {args.split})"))
     return 0
 
 

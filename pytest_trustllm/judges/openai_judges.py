@@ -3,8 +3,11 @@
 
 The LLM judge is pinned: temperature 0, seed 0, a fixed prompt whose sha256 is in ``identity()``. Its
 verdict is constrained JSON (``response_format`` json_schema), validated with jsonschema; a malformed one
-is asked for again once, then counted as ``unjudged`` (never a pass). Transport failures (after the
-client's retries) raise :class:`JudgeError`: the probe is an error, not a verdict.
+is asked for again once, then counted as ``unjudged`` (never a pass). Server failures (after the client's
+retries), and replies that are not an OpenAI body at all, raise :class:`JudgeError`: the probe is an
+error, not a verdict. A server that cannot be reached, or that rejects the key, raises
+:class:`JudgeUnavailable`: the run stops once. Requests time out after ``TRUSTLLM_OPENAI_TIMEOUT`` seconds
+(default 120) and are retried twice.
 
 API key: ``TRUSTLLM_JUDGE_API_KEY``, else ``OPENAI_API_KEY``; none is needed for a custom URL. The key
 never appears in the identity, the verdict cache, messages or logs.
@@ -23,8 +26,9 @@ from typing import Any
 import pytest
 
 from ..endpoints import OPENAI_URL, normalise
-from ..redaction import strip_credentials
-from .base import COMPLIANCE, REFUSAL, UNJUDGED, Embedder, LLMGrader, RefusalJudge, Verdict
+from ..models.env import api_key, openai_timeout
+from ..redaction import server_words, strip_credentials
+from .base import COMPLIANCE, REFUSAL, UNJUDGED, Embedder, JudgeUnavailable, LLMGrader, RefusalJudge, Verdict
 from .llm_prompts import (
     GRADER_TEMPLATE,
     REFUSAL_LABELS,
@@ -42,7 +46,11 @@ PROMPT_SHA256 = hashlib.sha256("\n".join((SYSTEM, REFUSAL_TEMPLATE, GRADER_TEMPL
 
 
 class JudgeError(RuntimeError):
-    """The judge's server failed (unreachable, rejected the key, kept failing after retries)."""
+    """The judge's server failed (kept failing after retries, or answered with a broken reply)."""
+
+
+class BrokenReply(ValueError):
+    """An OpenAI-shaped reply without what was asked: no answer text, or the wrong number of vectors."""
 
 
 def parse_target(target: str, flag: str) -> tuple[str, str]:
@@ -56,15 +64,41 @@ def parse_target(target: str, flag: str) -> tuple[str, str]:
     return name, normalise(url, flag)
 
 
-def _client(url: str, flag: str, timeout: float = 120.0):
+def _client(url: str, flag: str):
     try:
         import openai
     except ImportError:
         raise pytest.UsageError(f"{flag} needs the openai client: pip install 'pytest-trustllm[openai]'") from None
-    key = next((os.environ[v].strip() for v in KEY_VARIABLES if os.environ.get(v, "").strip()), "")
+    key = api_key(*KEY_VARIABLES)
     if not key and url == OPENAI_URL:
         raise pytest.UsageError(f"{flag}: the OpenAI API needs a key: set TRUSTLLM_JUDGE_API_KEY or OPENAI_API_KEY")
-    return openai.OpenAI(base_url=url, api_key=key or NO_KEY, max_retries=2, timeout=timeout), key
+    return openai.OpenAI(base_url=url, api_key=key or NO_KEY, max_retries=2, timeout=openai_timeout()), key
+
+
+def _guarded(what: str, key: str, call):
+    """CALL()'s result; its failures as the judge errors a run understands, with the server's words redacted
+    and cut short. WHAT names the judge and its server ("LLM judge m at http://..."). The openai client's
+    own frames (whose locals may hold an echoed key) never reach a traceback."""
+    import openai
+
+    try:
+        return call()
+    except openai.APIConnectionError as exc:  # refused, unknown host, or timed out, after the retries
+        cause = exc.__cause__ or exc.__context__ or exc
+        raise JudgeUnavailable(f"{what}: cannot reach the server ({type(cause).__name__}: "
+                               f"{server_words(str(cause), key)}); is it running?") from None
+    except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+        raise JudgeUnavailable(f"{what}: the server rejected the API key ({server_words(str(exc), key)}); "
+                               "set TRUSTLLM_JUDGE_API_KEY or OPENAI_API_KEY") from None
+    except openai.NotFoundError as exc:
+        raise JudgeUnavailable(f"{what}: the server does not serve this model ({server_words(str(exc), key)})") from None
+    except openai.APIError as exc:
+        raise JudgeError(f"{what}: {server_words(str(exc), key)}") from None
+    except BrokenReply as exc:
+        raise JudgeError(f"{what}: {exc}") from None
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:  # a 200 that is not OpenAI's
+        raise JudgeError(f"{what}: the reply is not an OpenAI API response ({type(exc).__name__}: "
+                         f"{server_words(str(exc), key, limit=120)}); is the URL right? It usually ends in /v1") from None
 
 
 def extract_json(text: str) -> Any:
@@ -145,28 +179,30 @@ class LLMJudge(RefusalJudge, LLMGrader):
         return None
 
     def _complete(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> str:
+        return _guarded(f"LLM judge {self.model} at {self.url}", self._key, lambda: self._reply(messages, schema))
+
+    def _reply(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> str:
+        """The reply's text. A body without an answer (no choices, content null, only tool calls) is a broken
+        server, not a verdict: it raises (a JudgeError, so the probe is an error)."""
         import openai
 
         extra = {"response_format": {"type": "json_schema",
                                      "json_schema": {"name": "verdict", "schema": schema, "strict": True}}}
         try:
-            try:
-                result = self._openai.chat.completions.create(
-                    model=self.model, messages=messages, temperature=0, seed=self.seed, max_tokens=self.max_tokens,
-                    **(extra if self.constrained else {}))
-            except openai.BadRequestError as exc:
-                if not self.constrained or "response_format" not in str(exc):
-                    raise
-                self.constrained = False  # a server without structured output: the prompt still asks for JSON
-                return self._complete(messages, schema)
-        except openai.APIError as exc:
-            raise JudgeError(f"LLM judge {self.model} at {self.url}: {self._redact(str(exc))}") from None
-        return (result.choices[0].message.content or "") if result.choices else ""
-
-    def _redact(self, text: str) -> str:
-        from ..redaction import redact
-
-        return redact(text, self._key)
+            result = self._openai.chat.completions.create(
+                model=self.model, messages=messages, temperature=0, seed=self.seed, max_tokens=self.max_tokens,
+                **(extra if self.constrained else {}))
+        except openai.BadRequestError as exc:
+            if not self.constrained or "response_format" not in str(exc):
+                raise
+            self.constrained = False  # a server without structured output: the prompt still asks for JSON
+            return self._reply(messages, schema)
+        content = result.choices[0].message.content if result.choices else None
+        if not isinstance(content, str):
+            finish = result.choices[0].finish_reason if result.choices else None
+            raise BrokenReply(f"no answer text in the reply (choices: {len(result.choices or [])}, "
+                             f"finish_reason: {finish})")
+        return content
 
     def close(self) -> None:
         self._openai.close()
@@ -187,22 +223,26 @@ class OpenAIEmbedder(Embedder):
     def close(self) -> None:
         self._openai.close()
 
+    def _vectors(self, chunk: list[str]) -> list[list[float]]:
+        """One vector per text, in order. A reply with another count, vectors of different lengths, or of
+        fewer than two dimensions (every cosine would be 1) is a broken server: it raises, never guesses."""
+        data = sorted(self._openai.embeddings.create(model=self.model, input=chunk).data, key=lambda d: d.index)
+        sizes = {len(item.embedding) for item in data}
+        if len(data) != len(chunk) or len(sizes) != 1 or min(sizes) < 2:
+            dims = " or ".join(map(str, sorted(sizes))) or "no"
+            raise BrokenReply(f"{len(data)} vectors for {len(chunk)} texts ({dims} dimensions)")
+        return [list(item.embedding) for item in data]
+
     def embed(self, texts: Sequence[str]) -> Any:
         import numpy as np
-        import openai
 
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         rows: list[list[float]] = []
+        what = f"embeddings {self.model} at {self.url}"
         for start in range(0, len(texts), self.batch):
             chunk = [str(t) or " " for t in texts[start:start + self.batch]]  # servers reject empty input
-            try:
-                result = self._openai.embeddings.create(model=self.model, input=chunk)
-            except openai.APIError as exc:
-                from ..redaction import redact
-
-                raise JudgeError(f"embeddings {self.model} at {self.url}: {redact(str(exc), self._key)}") from None
-            rows.extend(item.embedding for item in sorted(result.data, key=lambda d: d.index))
-        vectors = np.asarray(rows, dtype=np.float32).reshape(len(texts), -1)
+            rows.extend(_guarded(what, self._key, lambda chunk=chunk: self._vectors(chunk)))
+        vectors = np.asarray(rows, dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1.0, norms)

@@ -40,7 +40,10 @@ def unknown_spec(kind: str, spec: str, *, flag: str | None = None) -> pytest.Usa
     """The error for a spec no built-in judge accepts. FLAG: the option that gave it, when it is not the
     plugin's (e.g. ``--judge`` of ``python -m pytest_trustllm.judges.evaluate``, where no plugin applies)."""
     hook = "" if flag else " (a plugin can add more with the pytest_trustllm_make_judge hook)"
-    return pytest.UsageError(f"{flag or FLAGS.get(kind, kind)}: no {kind} judge accepts the spec {spec!r}; "
+    from ..redaction import strip_credentials
+
+    return pytest.UsageError(f"{flag or FLAGS.get(kind, kind)}: no {kind} judge accepts the spec "
+                             f"{strip_credentials(spec)!r}; "
                              f"accepted: {ACCEPTED.get(kind, '(none built in)')}{hook}")
 
 

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import socket
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
+from ..redaction import Hidden, server_words
 from .base import JudgeUnavailable, ToxicityScorer
 
 PERSPECTIVE_URL = "https://commentanalyzer.googleapis.com"
@@ -84,12 +83,13 @@ class PerspectiveScorer(ToxicityScorer):
     name = "perspective"
 
     def __init__(self, url: str | None = None, *, timeout: float = 30.0, backoff: float = 1.0) -> None:
-        self.url = (url or PERSPECTIVE_URL).rstrip("/")
-        self.spec = f"--trust-toxicity=perspective{'@' + url if url else ''}"
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise pytest.UsageError(f"{self.spec}: not an http(s) URL")
-        self._key = os.environ.get(KEY_VARIABLE, "").strip()
+        from ..endpoints import normalise
+        from ..models.env import api_key
+        from ..redaction import strip_credentials
+
+        self.spec = strip_credentials(f"--trust-toxicity=perspective{'@' + url if url else ''}")
+        self.url = normalise(url or PERSPECTIVE_URL, self.spec)  # no user:password@, never sent
+        self._key = api_key(KEY_VARIABLE)
         if not self._key and self.url == PERSPECTIVE_URL:
             raise pytest.UsageError(f"--trust-toxicity=perspective needs an API key: set {KEY_VARIABLE}")
         self.timeout = timeout
@@ -108,7 +108,8 @@ class PerspectiveScorer(ToxicityScorer):
             return 0.0  # Perspective rejects empty comments; an empty answer is not toxic
         body = json.dumps({"comment": {"text": text[:MAX_CHARS]}, "requestedAttributes": {"TOXICITY": {}},
                            "languages": ["en"], "doNotStore": True}).encode("utf-8")
-        url = self.url + ANALYZE_PATH + (f"?key={self._key}" if self._key else "")
+        # Hidden: a traceback with --showlocals shows this variable as '***', not the key in its query
+        url = Hidden(self.url + ANALYZE_PATH + (f"?key={self._key}" if self._key else ""))
         if self._dead:
             raise JudgeUnavailable(self._dead)
         last, unreachable = "", False
@@ -121,13 +122,13 @@ class PerspectiveScorer(ToxicityScorer):
                 return float(payload["attributeScores"]["TOXICITY"]["summaryScore"]["value"])
             except urllib.error.HTTPError as exc:
                 self._reached, unreachable = True, False
-                last = f"HTTP {exc.code}: {self._redact(exc.read().decode('utf-8', 'replace')[:200])}"
+                last = f"HTTP {exc.code}: {server_words(exc.read().decode('utf-8', 'replace'), self._key)}"
                 if exc.code != 429 and exc.code < 500:
                     break  # a bad request or a rejected key will not get better
                 wait = retry_after_seconds(exc.headers.get("Retry-After"), self.backoff * 2 ** attempt)
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 reason = getattr(exc, "reason", exc)
-                last = self._redact(getattr(reason, "strerror", None) or str(reason))
+                last = server_words(getattr(reason, "strerror", None) or str(reason), self._key)
                 unreachable = _unreachable(reason)
                 if unreachable and not self._reached:  # nothing listens there: retrying will not help
                     break
@@ -140,8 +141,3 @@ class PerspectiveScorer(ToxicityScorer):
             self._dead = f"{self.spec}: cannot reach {self.url} ({last}); is the server running?"
             raise JudgeUnavailable(self._dead)
         raise ToxicityError(f"Perspective at {self.url} could not score a text: {last}")
-
-    def _redact(self, text: str) -> str:
-        from ..redaction import redact
-
-        return redact(text, self._key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -82,6 +83,15 @@ class ProtocolModel(Model):
 
     def close(self) -> None:
         getattr(self.inner, "close", lambda: None)()
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def answer_text(text: str) -> str:
+    """An answer as it is stored and judged: a lone UTF-16 surrogate (valid JSON, "\\ud800", but no
+    character, and not encodable as UTF-8) becomes U+FFFD, so one odd answer cannot break the cache."""
+    return text if text.isascii() else _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def as_model(model: Any) -> Model:

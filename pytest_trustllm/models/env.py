@@ -11,6 +11,8 @@ import os
 
 import pytest
 
+from ..redaction import Hidden
+
 RETRIES = "TRUSTLLM_RETRIES"
 BACKOFF_S = "TRUSTLLM_BACKOFF_S"
 BACKOFF_MAX_S = "TRUSTLLM_BACKOFF_MAX_S"
@@ -40,6 +42,25 @@ def retry_settings() -> dict[str, float]:
     """``TRUSTLLM_RETRIES`` (attempts after the first), ``TRUSTLLM_BACKOFF_S``, ``TRUSTLLM_BACKOFF_MAX_S``."""
     return {"retries": int(env_number(RETRIES, 5, whole=True)), "backoff_s": env_number(BACKOFF_S, 0.5),
             "backoff_max_s": env_number(BACKOFF_MAX_S, 20.0)}
+
+
+def api_key(*variables: str) -> str:
+    """The API key in the first of VARIABLES that is set ("" when none is), stripped. A key with a
+    character that cannot travel in an HTTP header (a zero-width space or a non-breaking space pasted with
+    it from a web page) is a usage error that names the variable and the character, never the key."""
+    for name in variables:
+        key = os.environ.get(name, "").strip()
+        if key:
+            bad = next(((i, c) for i, c in enumerate(key) if not (c.isascii() and c.isprintable())), None)
+            if bad is not None:
+                import unicodedata
+
+                position, char = bad
+                raise pytest.UsageError(f"{name}: the key has {unicodedata.name(char, 'a control character')} "
+                                        f"(U+{ord(char):04X}) at position {position + 1}, which cannot be sent in an "
+                                        "HTTP header; it may have come with a copy and paste: set the key again")
+            return Hidden(key)  # shown as '***' in any traceback's locals (--showlocals)
+    return ""
 
 
 def openai_timeout() -> float:

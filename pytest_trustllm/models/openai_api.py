@@ -22,9 +22,9 @@ import pytest
 
 from ..cases import GenParams
 from ..endpoints import OPENAI_URL, normalise
-from ..redaction import strip_credentials
+from ..redaction import server_words, strip_credentials
 from .base import Model, ModelError, ModelUnavailable, TransientModelError
-from .env import openai_timeout
+from .env import api_key, openai_timeout
 from .retry import retry_after  # Retry-After parsing lives with the retrying (kept importable from here)
 
 KEY_VARIABLES = ("TRUSTLLM_OPENAI_API_KEY", "OPENAI_API_KEY")
@@ -53,9 +53,9 @@ def identity_of(spec: str) -> dict[str, Any]:
 
 
 def api_key_for(url: str, spec: str) -> str:
-    for variable in KEY_VARIABLES:
-        if os.environ.get(variable, "").strip():
-            return os.environ[variable].strip()
+    key = api_key(*KEY_VARIABLES)
+    if key:
+        return key
     if url == OPENAI_URL:
         raise pytest.UsageError(f"--trust-model={strip_credentials(spec)}: the OpenAI API needs a key: set OPENAI_API_KEY "
                                 "(or TRUSTLLM_OPENAI_API_KEY)")
@@ -133,6 +133,9 @@ class OpenAIModel(Model):
                 raise ModelUnavailable(self._auth_message(exc)) from None
             except openai.APIStatusError:
                 served = None  # some servers do not list models: the first request will tell
+            except (ValueError, TypeError, AttributeError, openai.APIResponseValidationError) as exc:
+                raise ModelUnavailable(f"{self.url}/models did not answer with a model list ({type(exc).__name__}); "
+                                       "is the URL right? It usually ends in /v1") from None
         if served is None or self.name in served or any(m.startswith(self.name + ":") for m in served):
             return
         try:  # servers that accept aliases (TGI, proxies) do not list them: ask once with a tiny request
@@ -184,6 +187,15 @@ class OpenAIModel(Model):
         return request
 
     async def agenerate(self, prompt: str, params: GenParams) -> str:
+        """One answer. Every error leaves through here with the server's words redacted (keys, credentials),
+        cut short and printable: servers echo requests, headers and whole HTML pages."""
+        try:
+            return await self._agenerate(prompt, params)
+        except (ModelError, ModelUnavailable) as exc:
+            exc.args = (server_words(str(exc), self._key if self._key != NO_KEY else None, limit=600),)
+            raise
+
+    async def _agenerate(self, prompt: str, params: GenParams) -> str:
         import httpx2
         import openai
 
@@ -201,21 +213,21 @@ class OpenAIModel(Model):
         except openai.APIConnectionError as exc:
             raise TransientModelError(f"connection failed ({self._cause(exc)})", connection=True) from None
         except openai.RateLimitError as exc:
-            raise TransientModelError(f"rate limited (429): {self.redact(self._message(exc))}", rate_limited=True,
+            raise TransientModelError(f"rate limited (429): {self._message(exc)}", rate_limited=True,
                                       retry_after=retry_after(exc.response.headers)) from None
         except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
             raise ModelUnavailable(self._auth_message(exc)) from None
         except openai.NotFoundError as exc:
             raise ModelUnavailable(f"model {self.name!r} not found at {self.url}: "
-                                   f"{self.redact(self._message(exc))}") from None
+                                   f"{self._message(exc)}") from None
         except openai.APIStatusError as exc:
             status = exc.status_code
-            message = f"HTTP {status}: {self.redact(self._message(exc))}"
+            message = f"HTTP {status}: {self._message(exc)}"
             if status >= 500 or status in (408, 409):
                 raise TransientModelError(message, retry_after=retry_after(exc.response.headers)) from None
             raise ModelError(message) from None
         except openai.APIError as exc:  # e.g. an error event inside a stream
-            raise TransientModelError(f"{type(exc).__name__}: {self.redact(self._message(exc))}") from None
+            raise TransientModelError(f"{type(exc).__name__}: {self._message(exc)}") from None
 
     async def _streamed(self, client, request: dict[str, Any]) -> str:
         pieces: list[str] = []
@@ -237,7 +249,8 @@ class OpenAIModel(Model):
             choice = json.loads(response.content)["choices"][0]
             message = choice.get("message") or {}
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            raise ModelError(f"not a chat completion: {response.content[:200]!r}") from None
+            body = response.content[:4000].decode("utf-8", "replace")  # the message quotes 600 at most
+            raise ModelError(f"not a chat completion (is the URL right? it usually ends in /v1): {body!r}") from None
         for field in ("content", "refusal"):
             if isinstance(message.get(field), str):
                 return message[field]

@@ -31,7 +31,10 @@ Fault kinds for :meth:`add_fault` (applied to chat completions and embeddings):
 * ``"hang"``: holds the request ``delay`` seconds (default: until the stub closes) without answering,
   so the client times out;
 * ``"reset"``: the TCP connection is reset (RST) before any response byte;
-* ``"404"``: model not found, whatever the model name.
+* ``"404"``: model not found, whatever the model name;
+* ``"echo"``: 200 with a body that is not an OpenAI one: the request's headers, the API key among them (a
+  proxy's echo page, a wrong path);
+* ``"empty"``: 200 in OpenAI's shape without what was asked: no choices, or one embedding too few.
 
 ``times`` is how many requests the fault hits (None: forever); ``match`` limits it to requests whose last user
 message contains that substring (or for which a callable ``match(messages, body)`` is true). Faults are tried
@@ -171,7 +174,7 @@ class OpenAIStub:
     # -- faults and log ----------------------------------------------------------------------------------
     def add_fault(self, kind: str, *, times: int | None = 1, match: Any = None, retry_after: float = 0.05,
                   delay: float | None = None) -> Fault:
-        if kind not in ("429", "500", "502", "503", "hang", "reset", "404"):
+        if kind not in ("429", "500", "502", "503", "hang", "reset", "404", "echo", "empty"):
             raise ValueError(f"unknown fault kind {kind!r}")
         fault = Fault(kind, times, match, retry_after, delay)
         with self._lock:
@@ -333,6 +336,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
         elif fault.kind == "reset":
             self._reset()
+        elif fault.kind == "echo":
+            self._send_json(200, {"headers": dict(self.headers.items())})
+        elif fault.kind == "empty" and self.path == "/v1/embeddings":
+            inputs = body.get("input")
+            count = 1 if isinstance(inputs, str) else len(inputs or [])
+            data = [{"object": "embedding", "index": i, "embedding": embedding_of(str(i), self.stub.embedding_dim)}
+                    for i in range(count - 1)]
+            self._send_json(200, {"object": "list", "data": data, "model": body.get("model"),
+                                  "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+        elif fault.kind == "empty":
+            self._send_json(200, {"id": "chatcmpl-stub", "object": "chat.completion", "created": 0,
+                                  "model": body.get("model"), "choices": []})
         return True
 
     def _embeddings(self, body: dict[str, Any]) -> None:

@@ -38,7 +38,8 @@ def test_a_judge_that_fails_while_judging_is_one_error_line(tmp_path, capsys):
     path = write(tmp_path, "ok.csv", HEADER + ROW)
     url = f"http://127.0.0.1:{closed_port()}/v1"
     err = error_of(capsys, "--judge", f"llm:gpt@{url}", "--labelled", str(path))
-    assert err == f"error: --judge llm:gpt@{url} failed on {path}: LLM judge gpt at {url}: Connection error."
+    assert err == (f"error: --judge llm:gpt@{url} failed on {path}: LLM judge gpt at {url}: cannot reach the server "
+                   "(ConnectError: [Errno 111] Connection refused); is it running?")
 
 
 def test_a_latin_1_file_names_the_file_and_the_encoding(tmp_path, capsys):

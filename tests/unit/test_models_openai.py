@@ -30,7 +30,12 @@ def run(coro):
 def test_spec_parsing_normalises_the_url():
     assert parse_spec("openai:gpt-4o-mini") == ("gpt-4o-mini", "https://api.openai.com/v1")
     assert parse_spec("openai:llama3@http://127.0.0.1:8000/v1/") == ("llama3", "http://127.0.0.1:8000/v1")
-    assert parse_spec("openai:m@http://user:secret@host:1/v1?x=1") == ("m", "http://host:1/v1")
+    assert parse_spec("openai:m@http://user:secret@host:1/v1") == ("m", "http://host:1/v1")
+    with pytest.raises(pytest.UsageError) as info:  # a key in the query would be dropped: say so, show none
+        parse_spec("openai:m@http://host:1/v1?api-key=QA-SECRET")
+    assert str(info.value) == ("--trust-model=openai:m@http://host:1/v1?***: 'http://host:1/v1?***': a URL query (?...) "
+                               "is never sent; give an API key through the environment (docs/models.md and "
+                               "docs/judges.md name the variables)")
     with pytest.raises(pytest.UsageError, match="not an http"):
         parse_spec("openai:m@ftp://host")
 

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from pytest_trustllm.judges.base import RefusalJudge, Verdict
+from pytest_trustllm.judges.base import JudgeUnavailable, RefusalJudge, Verdict
 from pytest_trustllm.judges.cascade import CascadeJudge
 from pytest_trustllm.judges.openai_judges import JudgeError, LLMJudge
 from pytest_trustllm.judges.verdict_cache import CachedRefusalJudge, VerdictCache
@@ -93,13 +93,26 @@ def test_settled_cascade_verdicts_are_cached_and_equal_fresh_ones(tmp_path):
 
 
 @pytest.mark.parametrize("with_cache", [True, False])
-def test_requests_that_failed_count_as_failed_not_judged(tmp_path, with_cache):
-    """The llm judge against a dead endpoint: a JudgeError, counted apart from judged verdicts."""
-    url = f"http://127.0.0.1:{closed_port()}/v1"
-    llm = LLMJudge(f"gpt@{url}")
+def test_requests_that_failed_count_as_failed_not_judged(tmp_path, with_cache, openai_stub):
+    """The llm judge against a server that keeps failing: a JudgeError, counted apart from judged verdicts."""
+    openai_stub.add_fault("500", times=None)
+    llm = LLMJudge(f"stub-model@{openai_stub.url}")
     llm._openai = llm._openai.with_options(max_retries=0)
     judge = CachedRefusalJudge(llm, VerdictCache(tmp_path / "v.sqlite3") if with_cache else None)
     with pytest.raises(JudgeError) as info:
         judge.judge_many([("p", "a"), ("p", "b")])
-    assert str(info.value) == f"LLM judge gpt at {url}: Connection error."
+    assert str(info.value).startswith(f"LLM judge stub-model at {openai_stub.url}: Error code: 500")
     assert judge.identity()["stats"] == {"cache_hits": 0, "judged": 0, "failed": 2, "retried": 0, "unjudged": 0}
+
+
+def test_a_dead_judge_server_is_unavailable_not_a_per_probe_error(tmp_path):
+    """Nothing listens: JudgeUnavailable, which stops the run once (the plugin's runtest wrapper)."""
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    llm = LLMJudge(f"gpt@{url}")
+    llm._openai = llm._openai.with_options(max_retries=0)
+    judge = CachedRefusalJudge(llm, VerdictCache(tmp_path / "v.sqlite3"))
+    with pytest.raises(JudgeUnavailable) as info:
+        judge.judge_many([("p", "a"), ("p", "b")])
+    assert str(info.value) == (f"LLM judge gpt at {url}: cannot reach the server (ConnectError: [Errno 111] "
+                               "Connection refused); is it running?")
+    assert judge.identity()["stats"]["failed"] == 2
