@@ -18,11 +18,13 @@ class TransientModelError(ModelError):
     bounded exponential backoff, honouring ``retry_after``, and lowers its concurrency when ``rate_limited``."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, rate_limited: bool = False,
-                 connection: bool = False) -> None:
+                 connection: bool = False, timed_out: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.rate_limited = rate_limited
-        self.connection = connection  # the endpoint could not be reached at all (counts toward "unavailable")
+        self.timed_out = timed_out
+        # the endpoint could not be reached, or did not answer in time (counts toward "unavailable")
+        self.connection = connection or timed_out
 
 
 class ModelUnavailable(Exception):

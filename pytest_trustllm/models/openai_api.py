@@ -209,7 +209,7 @@ class OpenAIModel(Model):
                                          cast_to=httpx2.Response)
             return self._text(response)
         except openai.APITimeoutError:
-            raise TransientModelError(f"timed out after {self.timeout:g} s ({self.url})") from None
+            raise TransientModelError(f"timed out after {self.timeout:g} s ({self.url})", timed_out=True) from None
         except openai.APIConnectionError as exc:
             raise TransientModelError(f"connection failed ({self._cause(exc)})", connection=True) from None
         except openai.RateLimitError as exc:

@@ -99,9 +99,10 @@ class AdaptiveLimit:
 
 
 class Breaker:
-    """Stops everything when the endpoint is gone: THRESHOLD connection failures in a row (across all
-    calls, any attempt, no success in between). Counting attempts, not exhausted calls, matters: with
-    many calls queued, each would otherwise make its first attempts before any of them gave up."""
+    """Stops everything when the endpoint is gone: THRESHOLD connection failures or timeouts in a row
+    (across all calls, any attempt, no success in between; a hung server would otherwise cost every prompt
+    all its attempts, 6 x 120 s by default). Counting attempts, not exhausted calls, matters: with many
+    calls queued, each would otherwise make its first attempts before any of them gave up."""
 
     def __init__(self, threshold: int, where: str) -> None:
         self.threshold = threshold
@@ -118,8 +119,9 @@ class Breaker:
 
     def check(self) -> None:
         if self.failures >= self.threshold:
-            raise ModelUnavailable(f"{self.where} stopped answering ({self.failures} connection failures in a row, "
-                                   f"last: {self.last})")
+            slow = "; if it is only slow, raise TRUSTLLM_OPENAI_TIMEOUT" if getattr(self.last, "timed_out", False) else ""
+            raise ModelUnavailable(f"{self.where} stopped answering ({self.failures} connection failures or timeouts "
+                                   f"in a row, last: {self.last}){slow}")
 
 
 class RetriesExhausted(ModelError):

@@ -13,6 +13,30 @@ from .prefetch_suite import FAST_RETRIES, cached_prompts, model_arg, prompts, re
 KEY = "QA-MODEL-SECRET-777"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def http_client_loaded():
+    """Import the openai client (and the httpx2/httpcore2 it maps errors from) in this process, before any
+    in-process pytester run: a run's sys.modules snapshot would otherwise drop modules first imported inside
+    it, and a later run would raise httpcore2 errors the client no longer recognises as its own."""
+    import asyncio
+    import socket
+
+    import openai
+
+    with socket.socket() as sock:  # a port nothing listens on: both clients fail at once, loading their backends
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    with pytest.raises(openai.APIConnectionError):
+        openai.OpenAI(base_url=url, api_key="x", max_retries=0).models.list()
+
+    async def list_models():
+        async with openai.AsyncOpenAI(base_url=url, api_key="x", max_retries=0) as client:
+            await client.models.list()
+
+    with pytest.raises(openai.APIConnectionError):
+        asyncio.run(list_models())
+
+
 @pytest.fixture(autouse=True)
 def environment(monkeypatch):
     for name, value in FAST_RETRIES.items():
@@ -248,3 +272,15 @@ def test_url_credentials_for_perspective_are_neither_sent_nor_shown(pytester, pe
     report = read_json(pytester.path / "r.json")
     assert "SECRETPW" not in json.dumps(report) and "SECRETPW" not in result.stdout.str()
     assert report["judges"]["toxicity"]["endpoint"] == perspective.url
+
+
+def test_a_hung_model_server_stops_the_run_once_not_after_every_prompts_timeouts(pytester, openai_stub, monkeypatch):
+    monkeypatch.setenv("TRUSTLLM_OPENAI_TIMEOUT", "0.3")
+    openai_stub.add_fault("hang", times=None, delay=5.0)
+    write_suite(pytester, prompts(30))
+    result = pytester.runpytest(model_arg(openai_stub), "--trust-concurrency=2", "--trust-no-cache")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert openai_stub.count("/v1/chat/completions") < 30 * 3  # not every prompt's attempts
+    result.stdout.fnmatch_lines([f"*pytest-trustllm: --trust-model=openai:stub-model@{openai_stub.url}: {openai_stub.url} stopped "
+                                 "answering (8 connection failures or timeouts in a row, last: timed out after 0.3 s "
+                                 f"({openai_stub.url})); if it is only slow, raise TRUSTLLM_OPENAI_TIMEOUT*"])
