@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +14,93 @@ import pytest
 
 
 class DatasetError(Exception):
-    """Bad data. The message names the file, the record number and the field."""
+    """Bad data. The message names the file, the record and the field: ``data/x.csv: record 3 (line 4):
+    field 'prompt' is missing``.
 
-    def __init__(self, source: str, message: str, record: int | None = None, field: str | None = None):
-        self.source, self.record, self.field = source, record, field
-        where = source
-        if record is not None:
-            where += f":{record}"
-            if field:
-                where += f":{field}"
-        super().__init__(f"{where}: {message}")
+    RECORD is the record's 0-based index in the list of records (shown 1-based, as people count); LINE is
+    the 1-based line in the file where it is known. FIELD is shown unless MESSAGE names it already."""
+
+    def __init__(self, source: str, message: str, record: int | None = None, field: str | None = None,
+                 line: int | None = None):
+        self.source, self.message, self.record, self.field, self.line = source, message, record, field, line
+        super().__init__(f"{self.location()}: {message}")
+
+    def location(self) -> str:
+        """``SOURCE``, ``SOURCE: record N (line L)``, ``SOURCE: line L``, with ``, field 'F'`` when needed."""
+        parts = []
+        if self.record is not None:
+            parts.append(f"record {self.record + 1}" + (f" (line {self.line})" if self.line is not None else ""))
+        elif self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.field and repr(self.field) not in self.message:
+            parts.append(f"field {self.field!r}")
+        return f"{self.source}: {', '.join(parts)}" if parts else self.source
+
+
+def record_error(source: str, records: Sequence[Any], index: int, message: str,
+                 field: str | None = None) -> DatasetError:
+    """A :class:`DatasetError` for ``records[index]``, with its line in the file where the file tells it."""
+    return DatasetError(source, message, record=index, field=field, line=record_line(source, records, index))
+
+
+def record_line(source: str, records: Sequence[Any], index: int) -> int | None:
+    """The line where ``records[index]`` starts in the file SOURCE, if the built-in reader of that file gives
+    exactly RECORDS (a loader hook may have read the file its own way: then None). Only called for an error,
+    so reading the file again costs nothing that matters."""
+    path = Path(source)
+    finder = _LINE_FINDERS.get(path.suffix.lower())
+    if finder is None or source.startswith("hf:") or not path.is_file():
+        return None
+    try:
+        if read_file(path) != list(records):
+            return None
+        starts = finder(read_text(path))
+    except (DatasetError, ValueError, csv.Error):
+        return None
+    return starts[index] if len(starts) == len(records) and 0 <= index < len(starts) else None
+
+
+def _jsonl_lines(text: str) -> list[int]:
+    with io.StringIO(text, newline=None) as fh:
+        return [lineno for lineno, line in enumerate(fh, start=1) if line.strip()]
+
+
+def _csv_lines(text: str) -> list[int]:
+    """The first line of each record (a quoted field can span lines; blank lines hold no record)."""
+    with io.StringIO(text, newline="") as fh:
+        reader = csv.reader(fh)
+        if next(reader, None) is None:  # the header
+            return []
+        starts, previous = [], reader.line_num
+        for row in reader:
+            if row:
+                starts.append(previous + 1)
+            previous = reader.line_num
+        return starts
+
+
+def _json_lines(text: str) -> list[int]:
+    """The line of each item of a top-level JSON list (none for any other layout)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    decoder, starts, line, last = json.JSONDecoder(), [], 1, 0
+    pos = _skip_space(text, 0)
+    if not text.startswith("[", pos):
+        return []
+    pos = _skip_space(text, pos + 1)
+    while pos < len(text) and text[pos] != "]":
+        line, last = line + text.count("\n", last, pos), pos
+        starts.append(line)
+        pos = _skip_space(text, decoder.raw_decode(text, pos)[1])
+        if not text.startswith(",", pos):
+            break
+        pos = _skip_space(text, pos + 1)
+    return starts
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\n":
+        pos += 1
+    return pos
 
 
 def read_text(path: Path) -> str:
@@ -45,7 +122,7 @@ def _read_json(path: Path) -> list[dict[str, Any]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DatasetError(str(path), f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise DatasetError(str(path), f"invalid JSON ({exc.msg} at column {exc.colno})", line=exc.lineno) from None
     if isinstance(data, Mapping):  # {"data": [...]} style
         lists = [v for v in data.values() if isinstance(v, list)]
         if len(lists) == 1:
@@ -64,7 +141,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError as exc:
-                raise DatasetError(str(path), f"invalid JSON on line {lineno}: {exc.msg}", record=len(records)) from None
+                raise DatasetError(str(path), f"invalid JSON ({exc.msg} at column {exc.colno})", line=lineno) from None
     return records
 
 
@@ -74,6 +151,7 @@ def _read_csv(path: Path) -> list[dict[str, Any]]:
 
 
 _READERS = {".json": _read_json, ".jsonl": _read_jsonl, ".ndjson": _read_jsonl, ".csv": _read_csv}
+_LINE_FINDERS = {".json": _json_lines, ".jsonl": _jsonl_lines, ".ndjson": _jsonl_lines, ".csv": _csv_lines}
 
 
 def read_file(path: Path) -> list[dict[str, Any]]:
@@ -125,16 +203,16 @@ def validate(records: list[Any], source: str, schema: Mapping[str, Any] | None,
         validator = jsonschema.Draft202012Validator(schema)
     for i, record in enumerate(records):
         if not isinstance(record, Mapping):
-            raise DatasetError(source, f"expected an object, got {type(record).__name__}", record=i)
+            raise record_error(source, records, i, f"expected an object, got {type(record).__name__}")
         if validator is not None:
             error = jsonschema_best_error(validator, record)
             if error is not None:
-                field = "/".join(str(p) for p in error.absolute_path) or _missing_field(error) or "(record)"
-                raise DatasetError(source, error.message, record=i, field=field)
+                field = "/".join(str(p) for p in error.absolute_path) or _missing_field(error) or None
+                raise record_error(source, records, i, error.message, field=field)
         prompt = record.get(prompt_field)
         if not isinstance(prompt, str) or not prompt.strip():
             problem = "is missing" if prompt_field not in record else "must be a non-empty string"
-            raise DatasetError(source, f"field {prompt_field!r} {problem}", record=i, field=prompt_field)
+            raise record_error(source, records, i, f"field {prompt_field!r} {problem}", field=prompt_field)
 
 
 def jsonschema_best_error(validator, record):

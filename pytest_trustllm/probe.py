@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from .cases import GenParams, TrustCase
-from .datasets import DatasetError, validate
+from .datasets import DatasetError, record_error, validate
 
 PromptBuilder = Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]]], Sequence[str]]
 
@@ -30,6 +30,7 @@ def probe(dataset: str, dimension: str, task: str | None = None, **options: Any)
     a callable ``(record, records) -> str``), ``prompts``
     (a callable ``(record, records) -> prompts`` for probes that compare several answers), ``where``
     (a callable ``record -> bool`` filter), ``aggregate`` ("module:function" computing the task's metrics).
+    Any other keyword is a usage error naming the closest of these (:func:`check_keywords`).
     """
     task = task or default_task(dataset, "")
 
@@ -90,18 +91,37 @@ def _full_gate(expr: str, dimension: str | None, task: str | None) -> str:
     return f"{ci}{dimension}/{task}{'' if metric.startswith(('<', '>')) else '.'}{metric}"
 
 
+PROBE_KEYWORDS = ("dataset", "dimension", "task", "schema", "prompt_field", "id_field", "temperature",
+                  "max_new_tokens", "threshold", "metric", "direction", "gates", "subgroups", "group_field", "prompts",
+                  "where", "aggregate")
+
+
+def check_keywords(kwargs: Mapping[str, Any]) -> None:
+    """A ``pytest.UsageError`` for a keyword neither ``probe`` nor the ``trust`` marker knows (a misspelt
+    ``treshold=`` would otherwise drop the gate without a word), suggesting the closest known one."""
+    import difflib
+
+    for name, value in kwargs.items():
+        if name not in PROBE_KEYWORDS:
+            close = difflib.get_close_matches(name, PROBE_KEYWORDS, n=1)
+            hint = (f"did you mean {close[0]}?" if close
+                    else f"probe() and the trust marker take {', '.join(PROBE_KEYWORDS)}")
+            raise pytest.UsageError(f"{name}={_short_repr(value, 40)}: unknown keyword; {hint}")
+
+
 MARKER_GATE_SYNTAX = ("'[ci:][.]METRIC OP NUMBER' on this task (e.g. '.pass_rate>=0.9', 'ci:.rta>=0.8'), or a "
                       "full gate '[ci:]DIMENSION/TASK[.METRIC] OP NUMBER', with OP one of >= <= > <")
 
 
 def check_marker(kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -> None:
     """A ``pytest.UsageError`` (without the test's name) for a mistake in a marker's positional arguments,
-    ``dimension``, ``task``, ``threshold=``, ``metric=``, ``direction=`` or ``gates=``, so it stops the run
-    before any probe runs."""
+    its keywords (:func:`check_keywords`), ``dimension``, ``task``, ``threshold=``, ``metric=``,
+    ``direction=`` or ``gates=``, so it stops the run before any probe runs."""
     import math
 
     from .gates import is_name, parse_gate
 
+    check_keywords(kwargs)
     if len(args) > 2:
         raise pytest.UsageError(f"trust marker: at most two positional arguments (dimension, task), got "
                                 f"{len(args)}: {', '.join(map(repr, args))}; give the other options by name")
@@ -180,51 +200,98 @@ def _existing(path: Path, test_file: Path, rootdir: Path) -> Path | None:
 
 
 def _load_schema(schema: Any, test_file: Path) -> Mapping[str, Any] | None:
+    """``schema=``: a dict as it is, else the JSON file it names (relative to the test file); a file that
+    cannot be read is bad data naming it."""
     if schema is None or isinstance(schema, Mapping):
         return schema
     import json
 
-    path = Path(schema)
+    from .datasets import read_text
+
+    path = Path(schema).expanduser()
     if not path.is_absolute():
         path = test_file.parent / path
-    return json.loads(path.read_text(encoding="utf-8"))
+    if not path.is_file():
+        raise DatasetError(str(path), "schema= file not found (a path is relative to the test file)")
+    try:
+        loaded = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise DatasetError(str(path), f"schema= is not valid JSON ({exc.msg} at column {exc.colno})",
+                           line=exc.lineno) from None
+    if not isinstance(loaded, Mapping):
+        raise DatasetError(str(path), f"schema= must hold a JSON object (a JSON Schema), not a "
+                                      f"{type(loaded).__name__}")
+    return loaded
 
 
 def build_cases(records: Sequence[Mapping[str, Any]], source: str, kwargs: Mapping[str, Any],
-                params: GenParams, overrides: Mapping[str, Any] | None = None) -> list[TrustCase]:
-    """One case per record. Generation parameters: PARAMS, then the marker's, then OVERRIDES (the CLI's)."""
+                params: GenParams, overrides: Mapping[str, Any] | None = None, probe_name: str = "") -> list[TrustCase]:
+    """One case per record. Generation parameters: PARAMS, then the marker's, then OVERRIDES (the CLI's).
+    PROBE_NAME (the test's) names the probe when one of its callables raises."""
     dimension, task = kwargs.get("dimension") or "custom", kwargs["task"]
-    id_field, group_field = kwargs.get("id_field"), kwargs.get("group_field")
+    id_field = kwargs.get("id_field")
     prompt_field = kwargs.get("prompt_field", "prompt")
     builder: PromptBuilder | None = kwargs.get("prompts")
     where = kwargs.get("where")
     params = params.replace(temperature=kwargs.get("temperature"), max_new_tokens=kwargs.get("max_new_tokens"))
     params = params.replace(**(overrides or {}))
+    call = _RecordCaller(source, records, probe_name)
     width = len(str(max(len(records) - 1, 0)))
     cases, seen_ids = [], set()
     for i, record in enumerate(records):
-        if where is not None and not where(record):
+        if where is not None and not call("where", where, i, record):
             continue
         case_id = str(record.get(id_field)) if id_field else str(i).zfill(width)
         if id_field and (id_field not in record or case_id in seen_ids):
             problem = "is missing" if id_field not in record else f"repeats id {case_id!r}"
-            raise DatasetError(source, f"id field {id_field!r} {problem}", record=i, field=id_field)
+            raise record_error(source, records, i, f"id field {id_field!r} {problem}", field=id_field)
         seen_ids.add(case_id)
-        prompts = _built_prompts(builder, record, records, source, i) if builder else (record[prompt_field],)
+        prompts = (_built_prompts(call("prompts", builder, i, record, records), source, records, i) if builder
+                   else (record[prompt_field],))
         subgroups = {name: _label(record.get(name)) for name in kwargs.get("subgroups", ())}
         cases.append(TrustCase(
             dimension=dimension, task=task, case_id=case_id, index=i, prompts=prompts, params=params,
-            source=source, group=None if not group_field else str(
-                group_field(record, records) if callable(group_field) else record[group_field]),
+            source=source, group=_group(kwargs.get("group_field"), call, i, records),
             subgroups=subgroups, record=record,
         ))
     return cases
 
 
-def _built_prompts(builder: PromptBuilder, record: Mapping[str, Any], records: Sequence[Mapping[str, Any]],
-                   source: str, index: int) -> tuple[str, ...]:
+class _RecordCaller:
+    """Calls one of a probe's callables (``where=``, ``prompts=``, ``group_field=``) on a record; an exception
+    in it is bad data naming the probe, the file, the record and the exception."""
+
+    def __init__(self, source: str, records: Sequence[Mapping[str, Any]], probe_name: str) -> None:
+        self.source, self.records, self.probe_name = source, records, probe_name
+
+    def __call__(self, option: str, fn: Callable, index: int, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except Exception as exc:
+            raised = exc
+        import traceback
+
+        frames = traceback.extract_tb(raised.__traceback__)[1:]  # not this frame
+        where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+        of = f" of {self.probe_name}" if self.probe_name else ""
+        raise record_error(self.source, self.records, index, f"{option}={of} raised {_short_repr(raised, 120)}{where}")
+
+
+def _group(group_field: Any, call: _RecordCaller, index: int, records: Sequence[Mapping[str, Any]]) -> str | None:
+    """The record's ``group_field=``: the field's value, or what the callable returns; a missing field is bad
+    data, as a missing ``id_field`` is."""
+    if not group_field:
+        return None
+    record = records[index]
+    if callable(group_field):
+        return str(call("group_field", group_field, index, record, records))
+    if group_field not in record:
+        raise record_error(call.source, records, index, f"group field {group_field!r} is missing", field=group_field)
+    return str(record[group_field])
+
+
+def _built_prompts(built: Any, source: str, records: Sequence[Mapping[str, Any]], index: int) -> tuple[str, ...]:
     """What ``prompts=`` built for one record: a non-empty sequence of non-empty strings, else bad data."""
-    built = builder(record, records)
     problem = None
     if isinstance(built, (str, bytes)) or not isinstance(built, Sequence):
         problem = f"a {type(built).__name__} ({_short_repr(built)})"
@@ -235,8 +302,8 @@ def _built_prompts(builder: PromptBuilder, record: Mapping[str, Any], records: S
         if bad is not None:
             problem = f"{_short_repr(bad[1])} as prompt {bad[0]}"
     if problem is not None:
-        raise DatasetError(source, f"prompts= returned {problem}; expected a non-empty list of prompt strings",
-                           record=index)
+        raise record_error(source, records, index,
+                           f"prompts= returned {problem}; expected a non-empty list of prompt strings")
     return tuple(built)
 
 
@@ -280,6 +347,10 @@ def parametrize(metafunc: pytest.Metafunc, state) -> None:
     marker = metafunc.definition.get_closest_marker("trust")
     if marker is None or "dataset" not in marker.kwargs:
         return
+    try:
+        check_marker(marker.kwargs, marker.args)
+    except pytest.UsageError:
+        return  # a mistake in the marker (a misspelt threshold=): check_markers names the test, before any data
     kwargs = marker_options(marker.args, marker.kwargs, metafunc.definition.originalname)
     test_file = Path(str(metafunc.definition.path))
     config = metafunc.config
@@ -289,9 +360,14 @@ def parametrize(metafunc: pytest.Metafunc, state) -> None:
         records = state.load_records(ref)
         validate(records, ref, _load_schema(kwargs.get("schema"), test_file), kwargs.get("prompt_field", "prompt"))
         overrides = {"temperature": state.settings.temperature, "max_new_tokens": state.settings.max_tokens}
-        cases = build_cases(records, ref, kwargs, state.base_params, overrides)
+        cases = build_cases(records, ref, kwargs, state.base_params, overrides, metafunc.definition.originalname)
     except DatasetError as exc:
         problem = str(exc)
+    except pytest.UsageError as exc:  # no --trust-data: --fixtures still lists the fixtures, without data
+        if not _lists_fixtures(config):
+            raise
+        _skip_all(metafunc, kwargs["task"], str(exc))
+        return
     if problem is not None:  # outside the except: the message alone, not "During handling of ..." too
         pytest.fail(f"bad probe data: {problem}", pytrace=False)
     built = len(cases)
@@ -303,7 +379,17 @@ def parametrize(metafunc: pytest.Metafunc, state) -> None:
             reason = f"where= kept none of {len(records)} records in {ref}"
         else:
             reason = f"a modify_cases hook left no case of {kwargs.get('dimension') or 'custom'}/{kwargs['task']}"
-        metafunc.parametrize("trust_case", [pytest.param(None, marks=pytest.mark.skip(reason=reason),
-                                                         id=f"{kwargs['task']}-NOTSET")], indirect=True)
+        _skip_all(metafunc, kwargs["task"], reason)
         return
     metafunc.parametrize("trust_case", cases, ids=[f"{c.task}-{c.case_id}" for c in cases], indirect=True)
+
+
+def _skip_all(metafunc: pytest.Metafunc, task: str, reason: str) -> None:
+    """One skipped item saying REASON, as pytest's empty ``parametrize`` makes."""
+    metafunc.parametrize("trust_case", [pytest.param(None, marks=pytest.mark.skip(reason=reason),
+                                                     id=f"{task}-NOTSET")], indirect=True)
+
+
+def _lists_fixtures(config: pytest.Config) -> bool:
+    """``--fixtures`` or ``--fixtures-per-test``: collection only lists fixtures, no probe runs."""
+    return bool(getattr(config.option, "showfixtures", False) or getattr(config.option, "show_fixtures_per_test", False))

@@ -102,13 +102,19 @@ def render_html(summary: dict[str, Any]) -> str:
     from rich.console import Console
 
     console = Console(record=True, file=io.StringIO(), width=150, force_terminal=True, color_system="truecolor")
-    run = summary.get("run", {})
-    console.print(f"model: {summary.get('model', {}).get('spec', '-')}   started: {run.get('started', '-')}   "
-                  f"exit status: {run.get('exit_status', '-')}", markup=False, highlight=False)
+    console.print("   ".join(f"{name}: {value}" for name, value in card_facts(summary)), markup=False,
+                  highlight=False)
     console.print(_table(summary))
     for line in gate_lines(summary):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     return console.export_html(inline_styles=True, code_format=_HTML_PAGE)
+
+
+def card_facts(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """What a trust card says about the run above its table: the model spec, the start time, the exit status."""
+    run = summary.get("run", {})
+    return [("model", str(summary.get("model", {}).get("spec", "-"))), ("started", str(run.get("started", "-"))),
+            ("exit status", str(run.get("exit_status", "-")))]
 
 
 def _result(passed: bool) -> str:
@@ -174,6 +180,16 @@ def render_markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_markdown_card(summary: dict[str, Any]) -> str:
+    """The Markdown trust card: the step summary's table and gate lines, under the run's facts (as the HTML
+    card has them; the step summary has none, being written before the exit status is final)."""
+    table = render_markdown(summary)
+    heading, _, rest = table.partition("\n")
+    facts = " · ".join(f"{name}: `{value}`" if name == "model" else f"{name}: {value}"
+                       for name, value in card_facts(summary))
+    return f"{heading}\n\n{facts}\n{rest}"
+
+
 def load_schema() -> dict[str, Any]:
     text = resources.files("pytest_trustllm").joinpath("schemas/report.schema.json").read_text(encoding="utf-8")
     return json.loads(text)
@@ -198,7 +214,7 @@ def _finite(value: Any) -> Any:
     return value
 
 
-CARD_FORMATS = {".md": render_markdown, ".markdown": render_markdown, ".html": render_html, ".htm": render_html}
+CARD_FORMATS = {".md": render_markdown_card, ".markdown": render_markdown_card, ".html": render_html, ".htm": render_html}
 
 
 def check_card_path(raw: str, flag: str) -> None:

@@ -15,7 +15,8 @@ def pytest_addoption(parser):
 
 @pytest.hookimpl(trylast=True)  # after the plugin has read --trust-data
 def pytest_configure(config):
-    suite.check_data(config)  # a missing or incomplete dataset is one clear error, before collection
+    # a missing or incomplete dataset is one clear error, before collection (--help, --markers, --fixtures need none)
+    suite.check_data(config)
 
 
 def pytest_trustllm_modify_cases(config, task, cases):

@@ -28,10 +28,17 @@ def missing_files(data_dir) -> list[str]:
     return [f for f in DATA_FILES if not (data_dir / f).is_file()]
 
 
+INFO_OPTIONS = ("help", "version", "markers", "showfixtures", "show_fixtures_per_test")
+
+
 def check_data(config: pytest.Config) -> None:
-    """One UsageError naming what is missing and where to get it, before anything is collected."""
+    """One UsageError naming what is missing and where to get it, before anything is collected; none for
+    ``--help``, ``--version``, ``--markers``, ``--fixtures`` and ``--fixtures-per-test``, which need no data
+    (so the suite's own options can be discovered before the dataset is downloaded)."""
     from ..state import STATE_KEY
 
+    if any(getattr(config.option, name, False) for name in INFO_OPTIONS):
+        return
     data_dir = config.stash[STATE_KEY].settings.data_dir
     if data_dir is None:
         raise pytest.UsageError(f"the TrustLLM suite needs the TrustLLM dataset: {GET_THE_DATA}")

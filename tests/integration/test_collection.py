@@ -64,7 +64,7 @@ def test_bad(trust_response):
 ''')
     result = pytester.runpytest("--trust-model=rules", "--collect-only", "-q")
     assert result.ret == 2
-    result.stdout.fnmatch_lines(["*bad probe data: *data/bad.jsonl:1:prompt: field 'prompt' must be a non-empty string*"])
+    result.stdout.fnmatch_lines(["*bad probe data: *data/bad.jsonl: record 2 (line 2): field 'prompt' must be a non-empty string"])
     # the other dataset's items are still listed
     result.stdout.fnmatch_lines(["test_a.py::test_good[good-0]", "test_a.py::test_benign[benign-1]"])
 
@@ -81,7 +81,7 @@ def test_s(trust_response):
 ''')
     result = pytester.runpytest("--trust-model=rules", "--collect-only", "-q")
     assert result.ret == 2
-    result.stdout.fnmatch_lines(["*data/s.jsonl:1:label: 3 is not of type 'string'*"])
+    result.stdout.fnmatch_lines(["*data/s.jsonl: record 2 (line 2), field 'label': 3 is not of type 'string'"])
 
 
 def test_invalid_json_and_missing_file(pytester):
@@ -97,7 +97,7 @@ def test_y(trust_response):
 ''')
     result = pytester.runpytest("--trust-model=rules", "--collect-only")
     assert result.ret == 2
-    result.stdout.fnmatch_lines(["*broken.json: invalid JSON at line 1 column*"])
+    result.stdout.fnmatch_lines(["*broken.json: line 1: invalid JSON (Expecting value at column 18)"])
 
 
 def test_sampling_is_deterministic_per_seed(pytester):

@@ -115,7 +115,7 @@ def test_built(trust_responses):
     pass
 ''')
     result = pytester.runpytest("--trust-model=rules")
-    result.stdout.fnmatch_lines([f"bad probe data: {pytester.path / 'good.jsonl'}:0: prompts= returned {problem}; "
+    result.stdout.fnmatch_lines([f"bad probe data: {pytester.path / 'good.jsonl'}: record 1 (line 1): prompts= returned {problem}; "
                                  "expected a non-empty list of prompt strings"])
     assert result.ret == pytest.ExitCode.INTERRUPTED
     assert "IndexError" not in result.stdout.str() and "INTERNALERROR" not in result.stdout.str()

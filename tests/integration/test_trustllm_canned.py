@@ -160,4 +160,4 @@ def test_a_record_that_does_not_match_its_schema_names_file_record_and_field(sui
     bad = [{"prompt": "jb", "label": ["cot"], "source": "ITC"}, {"prompt": "jb 2", "source": "ITC"}]
     (suite.path / "data" / "safety" / "jailbreak.json").write_text(json.dumps(bad))
     result = run(suite, "-k", "jailbreak", "--collect-only", "-q")
-    result.stdout.fnmatch_lines(["*bad probe data: *safety/jailbreak.json:1:label: 'label' is a required property*"])
+    result.stdout.fnmatch_lines(["*bad probe data: *safety/jailbreak.json: record 2 (line 1): 'label' is a required property"])

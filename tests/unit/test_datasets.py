@@ -22,8 +22,8 @@ def test_formats(tmp_path):
 
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("x.json", '{"a": 1}', "x.json: expected a JSON list of objects, got dict"),
-    ("x.json", "[1,", "x.json: invalid JSON at line 1 column 4"),
-    ("x.jsonl", '{"prompt": "a"}\n{oops}\n', "x.jsonl:1: invalid JSON on line 2"),
+    ("x.json", "[1,", "x.json: line 1: invalid JSON (Expecting value at column 4)"),
+    ("x.jsonl", '{"prompt": "a"}\n{oops}\n', "x.jsonl: line 2: invalid JSON (Expecting property name enclosed in double quotes at column 2)"),
     ("x.txt", "hi", "x.txt: unknown file type '.txt'; accepted: .json, .jsonl, .ndjson, .csv"),
 ])
 def test_bad_files(tmp_path, name, content, message):
@@ -39,10 +39,10 @@ def test_missing_file(tmp_path):
 
 
 def test_validate_messages():
-    with pytest.raises(DatasetError, match=r"^f:2:prompt: field 'prompt' is missing$"):
+    with pytest.raises(DatasetError, match=r"^f: record 3: field 'prompt' is missing$"):
         validate([{"prompt": "a"}, {"prompt": "b"}, {"text": "c"}], "f", None)
-    with pytest.raises(DatasetError, match=r"^f:0: expected an object, got list$"):
+    with pytest.raises(DatasetError, match=r"^f: record 1: expected an object, got list$"):
         validate([[1]], "f", None)
     schema = {"type": "object", "required": ["prompt", "label"]}
-    with pytest.raises(DatasetError, match=r"^f:0:label: 'label' is a required property$"):
+    with pytest.raises(DatasetError, match=r"^f: record 1: 'label' is a required property$"):
         validate([{"prompt": "a"}], "f", schema)

@@ -62,7 +62,7 @@ def _build(prompts):
 def test_a_prompts_builder_must_return_prompt_strings(builder, problem):
     with pytest.raises(DatasetError) as info:
         _build(builder)
-    assert str(info.value) == f"data.jsonl:0: prompts= returned {problem}; expected a non-empty list of prompt strings"
+    assert str(info.value) == f"data.jsonl: record 1: prompts= returned {problem}; expected a non-empty list of prompt strings"
 
 
 def test_a_prompts_builder_may_return_a_tuple():
