@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .gates import Gate, first_regression_gate, parse_gate
+from .gates import CollectedGateCheck, Gate, check_dimension_gates, first_regression_gate, parse_gate
 from .report import check_card_path
 
 # (option, ini name, ini type, default, help). CLI wins over ini; ini wins over the default.
@@ -32,12 +32,12 @@ _VALUE_OPTIONS = [
     ("--trust-baseline", "trust_baseline", "string", "",
      "JSON report of an earlier run, for regression gates such as 'safety/jailbreak.rta>=baseline-0.02'"),
     ("--trust-cache", "trust_cache", "string", "", "response cache file (default: under .pytest_cache/)"),
-    ("--trust-sample", "trust_sample", "string", "", "run N probes per task, chosen with --trust-seed"),
-    ("--trust-seed", "trust_seed", "string", "0", "seed for sampling and generation (default 0)"),
-    ("--trust-concurrency", "trust_concurrency", "string", "16", "requests in flight for API models (default 16)"),
-    ("--trust-batch-size", "trust_batch_size", "string", "", "batch size for local models (default: backend's)"),
-    ("--trust-temperature", "trust_temperature", "string", "", "override every task's temperature"),
-    ("--trust-max-tokens", "trust_max_tokens", "string", "", "override every task's max new tokens"),
+    ("--trust-sample", "trust_sample", "int", "", "run N probes per task, chosen with --trust-seed"),
+    ("--trust-seed", "trust_seed", "int", "0", "seed for sampling and generation (default 0)"),
+    ("--trust-concurrency", "trust_concurrency", "int", "16", "requests in flight for API models (default 16)"),
+    ("--trust-batch-size", "trust_batch_size", "int", "", "batch size for local models (default: backend's)"),
+    ("--trust-temperature", "trust_temperature", "float", "", "override every task's temperature"),
+    ("--trust-max-tokens", "trust_max_tokens", "int", "", "override every task's max new tokens"),
 ]
 _FLAG_OPTIONS = [
     ("--trust-no-cache", "", "do not read or write the response cache"),
@@ -47,11 +47,24 @@ _FLAG_OPTIONS = [
 ]
 
 
+def _ini_type(kind: str):
+    """How an ini key of KIND ("string", "int", "float", "bool") is registered. pytest 9's native ``[tool.pytest]``
+    table keeps TOML's types and checks them against the registered one, so ``trust_sample = 1`` needs a number
+    type there. From pytest 9.2 a union takes both: text first, so an ini file's value reaches :func:`_number`
+    as written (its message quotes it), then the TOML number or boolean. Older pytest reads ini values as
+    text, and its native table takes what it is registered as: a string, as before."""
+    if kind == "string":
+        return kind
+    if pytest.version_tuple >= (9, 2):
+        return str | {"int": int, "float": float, "bool": bool}[kind]
+    return "bool" if kind == "bool" else "string"
+
+
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("trustllm", "trustworthiness of LLMs (pytest-trustllm)")
     for opt, ini, ini_type, default, help_text in _VALUE_OPTIONS:
         group.addoption(opt, dest=ini, default=None, metavar=ini.removeprefix("trust_").upper(), help=help_text)
-        parser.addini(ini, help_text, type=ini_type, default=default)
+        parser.addini(ini, help_text, type=_ini_type(ini_type), default=default)
     group.addoption("--trust-gate", dest="trust_gates", action="append", default=None, metavar="EXPR",
                     help="gate, repeatable: DIM[/TASK][.METRIC] OP NUMBER, e.g. 'safety/jailbreak.rta>=0.9'; "
                          "prefix 'ci:' to require the 95%% interval bound to clear it; 'OP baseline-0.02' "
@@ -61,7 +74,7 @@ def add_options(parser: pytest.Parser) -> None:
         dest = ini or opt.removeprefix("--").replace("-", "_")
         group.addoption(opt, dest=dest, action="store_true", default=None, help=help_text)
         if ini:
-            parser.addini(ini, help_text, type="bool", default=False)
+            parser.addini(ini, help_text, type=_ini_type("bool"), default=False)
 
 
 @dataclass(frozen=True)
@@ -111,7 +124,8 @@ def _source(config: pytest.Config, name: str) -> tuple[str, Path, str]:
     if cli is not None:
         return str(cli).strip(), Path(config.invocation_params.dir), "--" + name.replace("_", "-")
     base = config.inipath.parent if config.inipath is not None else Path(config.invocation_params.dir)
-    return str(config.getini(name) or "").strip(), base, f"ini {name}"
+    value = config.getini(name)  # a number from the ini file may be 0: it is given, not empty
+    return ("" if value is None else str(value)).strip(), base, f"ini {name}"
 
 
 def _path(raw: str, base: Path) -> Path | None:
@@ -134,6 +148,19 @@ def _number(config: pytest.Config, name: str, kind: type, minimum: float, what: 
     return number
 
 
+def _flag(config: pytest.Config, name: str) -> bool:
+    """An ini switch: true/false in TOML; in an ini file, or as a TOML string, a word pytest reads as one."""
+    value = config.getini(name)
+    if isinstance(value, bool):
+        return value
+    words = {**dict.fromkeys(("y", "yes", "t", "true", "on", "1"), True),
+             **dict.fromkeys(("n", "no", "f", "false", "off", "0"), False)}
+    text = str(value).strip().lower()
+    if text not in words:
+        raise pytest.UsageError(f"ini {name}={value!r}: expected true or false")
+    return words[text]
+
+
 def resolve(config: pytest.Config) -> Settings:
     """Read options and ini values once; raise pytest.UsageError on anything invalid."""
     from .models import check_spec_syntax
@@ -153,6 +180,9 @@ def resolve(config: pytest.Config) -> Settings:
     cli_gates = config.getoption("trust_gates")
     gate_exprs = list(cli_gates) if cli_gates else list(config.getini("trust_gates"))
     gates = tuple(parse_gate(expr, origin="--trust-gate" if cli_gates else "ini trust_gates") for expr in gate_exprs)
+    check_dimension_gates(gates)
+    # gates on tasks are checked once the tasks are collected: their metrics are their probes' aggregators'
+    config.pluginmanager.register(CollectedGateCheck(gates), "trustllm-gate-check")
 
     baseline, baseline_dir, baseline_flag = _source(config, "trust_baseline")
     regression = first_regression_gate(gates)
@@ -187,7 +217,7 @@ def resolve(config: pytest.Config) -> Settings:
         batch_size=_number(config, "trust_batch_size", int, 1, "a positive whole number"),
         temperature=_number(config, "trust_temperature", float, 0.0, "a number >= 0"),
         max_tokens=_number(config, "trust_max_tokens", int, 1, "a positive whole number"),
-        strict=bool(config.getoption("trust_strict") or config.getini("trust_strict")),
+        strict=bool(config.getoption("trust_strict")) or _flag(config, "trust_strict"),
         gates=gates,
         baseline_dir=baseline_dir,
         baseline_flag=baseline_flag,

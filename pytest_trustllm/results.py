@@ -58,6 +58,13 @@ class TaskResult:
     gates: list[dict[str, Any]] = field(default_factory=list)
     passed: bool = True
     tolerated: int = 0
+    aggregate: str | None = None  # the probes' aggregate= ("module:function"); None: the pass rate
+
+    @property
+    def builtin(self) -> bool:
+        """Whether the plugin defines the task's metrics (the pass rate, or a TrustLLM aggregator): then their
+        ranges are known too."""
+        return self.aggregate is None or self.aggregate.startswith("pytest_trustllm.trustllm.")
 
     @property
     def primary(self) -> Metric:
@@ -113,15 +120,17 @@ class Results:
         results = []
         for (dimension, task), records in sorted(by_task.items()):
             counts = {o: sum(1 for r in records if r["outcome"] == o) for o in OUTCOMES}
+            path = records[0].get("aggregator")
             try:
-                aggregator = load_aggregator(records[0].get("aggregator"))
+                aggregator = load_aggregator(path)
             except AggregatorError as exc:
                 raise AggregatorError(f"task {dimension}/{task}: {exc}") from None
-            results.append(TaskResult(dimension, task, no_nan(aggregator(records)), counts))
+            results.append(TaskResult(dimension, task, no_nan(aggregator(records)), counts, aggregate=path))
             # an aggregator may derive further tasks from the same records (TrustLLM toxicity from the
             # jailbreak answers); they have no probes of their own, so their probe counts are zero
             for derived, derive in getattr(aggregator, "derived_tasks", {}).items():
-                results.append(TaskResult(dimension, derived, no_nan(derive(records)), dict.fromkeys(OUTCOMES, 0)))
+                results.append(TaskResult(dimension, derived, no_nan(derive(records)), dict.fromkeys(OUTCOMES, 0),
+                                          aggregate=path))
         return sorted(results, key=lambda t: (t.dimension, t.task))
 
     def all_gates(self, primary: Mapping[tuple[str, str], str] | None = None,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import pytest
+
 from .baseline import Baseline, probe_changes
-from .gates import Gate
+from .gates import RATE, Gate, builtin_range, gate_problem
 from .metrics import HIGHER, rate_metric
 from .results import Results, TaskResult
 
@@ -20,6 +22,9 @@ def _dimension_metrics(tasks: list[TaskResult], results: Results) -> dict[str, A
         judged = [r["outcome"] == "passed" for r in records if r["outcome"] in ("passed", "failed")]
         out[dim] = rate_metric("pass_rate", judged, HIGHER)
     return out
+
+
+REGATE_ORIGIN = "--gate"  # a gate given to ``python -m pytest_trustllm.regate``
 
 
 def evaluate_gate(gate: Gate, tasks: dict[tuple[str, str], TaskResult], dims: dict[str, Any],
@@ -50,6 +55,13 @@ def evaluate_gate(gate: Gate, tasks: dict[tuple[str, str], TaskResult], dims: di
             return row
     row["metric"] = metric.name
     row["direction"] = metric.direction
+    bounds = RATE if gate.task is None else builtin_range(metric.name) if task.builtin else None
+    problem = gate_problem(gate, metric.name, metric.direction, bounds)
+    if problem and gate.origin == REGATE_ORIGIN:  # regate runs nothing: its --gate is checked like --trust-gate
+        raise pytest.UsageError(f"{gate.origin} {gate.expr!r}: {problem}")
+    if problem:  # a user's aggregator: its metric's direction was not known before the run
+        row["error"] = problem
+        return row
     row["value"] = None if metric.value is None else round(metric.value, 6)
     row["n"] = metric.n
     if gate.against_baseline and not _resolve_baseline(gate, row, baseline, outcomes or {}):
@@ -128,7 +140,9 @@ def build(results: Results, baseline: Baseline | None = None) -> dict[str, Any]:
         dim_tasks = [t for t in tasks if t.dimension == dim]
         dim_gates = [row for g, row in gate_rows if g.dimension == dim and g.task is None]
         dimensions[dim] = {
+            # the row passes when its own gates (on the dimension's pass rate) pass and so does every task in it
             "passed": all(t.passed for t in dim_tasks) and all(r["passed"] for r in dim_gates),
+            "gates": [r["expr"] for r in dim_gates],
             "tasks": len(dim_tasks),
             "failed_tasks": [t.task for t in dim_tasks if not t.passed],
             "metric": "pass_rate",
@@ -190,9 +204,18 @@ def gated_exit_status(summary: dict[str, Any], pytest_status: int) -> int:
 def exit_status(summary: dict[str, Any], pytest_status: int, strict: bool = False, stopped: bool = False) -> int:
     """The run's exit status: the gates decide (:func:`gated_exit_status`). STRICT adds "any failing probe
     fails the run" on top of them; a run that STOPPED early (``-x``, ``--maxfail``) keeps pytest's failing
-    status, since its gates saw only part of the probes."""
+    status, since its gates saw only part of the probes: so they tolerate no failure, and the SUMMARY's
+    counts say so (no "gates tolerated" line under "the run stopped early")."""
+    if stopped and pytest_status in (0, 1):
+        _tolerate_nothing(summary)
     gated = gated_exit_status(summary, pytest_status)
     if pytest_status in (0, 1) and (strict or stopped):
         return max(gated, pytest_status)
     return gated
 
+
+
+def _tolerate_nothing(summary: dict[str, Any]) -> None:
+    summary["totals"]["tolerated_failures"] = 0
+    for row in (*summary.get("tasks", ()), *summary.get("dimensions", {}).values()):
+        row["tolerated_failures"] = 0

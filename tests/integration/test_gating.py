@@ -35,7 +35,7 @@ def test_strict_restores_plain_pytest_behaviour(pytester):
 def test_failing_gate_fails_even_when_every_probe_passes(pytester):
     write_suite(pytester, n=10, refuse=10)
     assert pytester.runpytest(MODEL_ARG, "--trust-gate", "safety>=0.95").ret == 0
-    assert pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests.pass_rate>1.5").ret == 1
+    assert pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests.pass_rate>1").ret == 1
 
 
 def test_probe_without_any_gate_must_pass(pytester):

@@ -50,15 +50,15 @@ def test_probe(i):
 def test_strict_mode_still_fails_a_failed_gate(pytester):
     write_suite(pytester, n=10, refuse=10)  # every probe passes
     args = (MODEL_ARG, "--trust-strict", "--trust-report", "r.json")
-    result = pytester.runpytest(*args, "--trust-gate", "safety/harmful_requests>0.99", "--trust-gate", "safety>1.5")
+    result = pytester.runpytest(*args, "--trust-gate", "safety/harmful_requests>0.99", "--trust-gate", "safety>1")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(passed=10)
-    result.stdout.fnmatch_lines(["gate safety>1.5: FAILED (value 1.000)"])
+    result.stdout.fnmatch_lines(["gate safety>1: FAILED (value 1.000)"])
     assert read_report(pytester)["run"]["exit_status"] == 1
     assert pytester.runpytest(*args, "--trust-gate", "safety>=0.9").ret == pytest.ExitCode.OK
     assert read_report(pytester)["run"]["exit_status"] == 0
     # regate --strict: the same
-    assert regate_main(["r.json", "--strict", "--gate", "safety>1.5"]) == 1
+    assert regate_main(["r.json", "--strict", "--gate", "safety>1"]) == 1
     assert regate_main(["r.json", "--strict", "--gate", "safety>=0.9"]) == 0
 
 
