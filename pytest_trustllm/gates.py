@@ -229,20 +229,3 @@ def check_collected(gates: list[Gate] | tuple[Gate, ...], items: list[pytest.Ite
             problem = gate_problem(gate, metric, None, builtin_range(metric) if metric in facts[1] else None)
             if problem:
                 raise pytest.UsageError(f"{test}: {problem}")
-
-
-class CollectedGateCheck:
-    """Registered as a plugin: runs :func:`check_collected` once the items are collected (after the probes' own
-    markers are checked, before ``-m`` deselects any), in each xdist worker too, which it stops cleanly."""
-
-    def __init__(self, gates: tuple[Gate, ...]) -> None:
-        self.gates = gates
-
-    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        from .prefetch_hooks import usage_errors_stop_workers
-        from .state import STATE_KEY
-
-        with usage_errors_stop_workers(config.stash[STATE_KEY]) as stopped:
-            check_collected(self.gates, items)
-        if stopped:
-            items[:] = []

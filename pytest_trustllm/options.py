@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .gates import CollectedGateCheck, Gate, check_dimension_gates, first_regression_gate, parse_gate
+from .gates import Gate, check_dimension_gates, first_regression_gate, parse_gate
 from .report import check_card_path
 
 # (option, ini name, ini type, default, help). CLI wins over ini; ini wins over the default.
@@ -180,9 +180,7 @@ def resolve(config: pytest.Config) -> Settings:
     cli_gates = config.getoption("trust_gates")
     gate_exprs = list(cli_gates) if cli_gates else list(config.getini("trust_gates"))
     gates = tuple(parse_gate(expr, origin="--trust-gate" if cli_gates else "ini trust_gates") for expr in gate_exprs)
-    check_dimension_gates(gates)
-    # gates on tasks are checked once the tasks are collected: their metrics are their probes' aggregators'
-    config.pluginmanager.register(CollectedGateCheck(gates), "trustllm-gate-check")
+    check_dimension_gates(gates)  # gates on tasks: once they are collected (plugin.pytest_collection_modifyitems)
 
     baseline, baseline_dir, baseline_flag = _source(config, "trust_baseline")
     regression = first_regression_gate(gates)

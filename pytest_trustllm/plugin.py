@@ -67,11 +67,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.hookimpl(tryfirst=True)  # before -m deselects: dimension markers must be on the items already
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     from .collection import check_markers, mark_dimensions
+    from .gates import check_collected
     from .prefetch_hooks import usage_errors_stop_workers
 
     state = config.stash[STATE_KEY]
     with usage_errors_stop_workers(state) as stopped:
         check_markers(items)
+        check_collected(state.settings.gates, items)  # gates against the metrics of the tasks collected
     if stopped:
         items[:] = []  # xdist worker: a probe's gates are wrong, so no probe runs (the controller says why)
     mark_dimensions(items)
