@@ -45,6 +45,23 @@ def _gate_text(task: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _dimension_gate_text(drow: dict[str, Any]) -> str:
+    """The dimension's own gates, short (``>= 0.5``: the metric column says pass_rate); none: empty."""
+    from .gates import parse_gate
+
+    gates = [parse_gate(expr) for expr in drow.get("gates", ())]
+    return ", ".join(f"{'ci:' if g.use_ci else ''}{g.op} {g.threshold_text()}" for g in gates)
+
+
+def _failed_tasks(drow: dict[str, Any]) -> str:
+    """`` (harmful_requests failed)`` after a dimension's FAIL: a dimension fails when its own gates or any of its
+    tasks fail, so its own gate may have passed (the gate lines say so); empty when no task failed."""
+    failed = [] if drow["passed"] else drow.get("failed_tasks") or []
+    if not failed:
+        return ""
+    return " (" + ", ".join(failed[:2]) + (f" and {len(failed) - 2} more" if len(failed) > 2 else "") + " failed)"
+
+
 def _table(summary: dict[str, Any]):
     from rich.table import Table
 
@@ -55,7 +72,7 @@ def _table(summary: dict[str, Any]):
                          min_width=18 if name == "gate" else None)
     for dim, drow in summary["dimensions"].items():
         table.add_row(f"[bold]{dim}[/bold]", "pass_rate ↑", _fmt(drow["value"]), _ci(drow), str(drow["n"]), "",
-                      "", _result(drow["passed"]), end_section=False)
+                      _dimension_gate_text(drow), _result(drow["passed"]) + _failed_tasks(drow), end_section=False)
         for task in (t for t in summary["tasks"] if t["dimension"] == dim):
             result = _result(task["passed"])
             if task["tolerated_failures"]:
@@ -169,8 +186,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
              "| dimension / task | metric | value | 95% CI | n | invalid | gate | result |",
              "|---|---|---:|---:|---:|---:|---|---|"]
     for dim, drow in summary["dimensions"].items():
-        lines.append(f"| **{dim}** | pass_rate ↑ | {_fmt(drow['value'])} | {_ci(drow)} | {drow['n']} |  |  | "
-                     f"{'✅ pass' if drow['passed'] else '❌ fail'} |")
+        lines.append(f"| **{dim}** | pass_rate ↑ | {_fmt(drow['value'])} | {_ci(drow)} | {drow['n']} |  | "
+                     f"{_dimension_gate_text(drow)} | {'✅ pass' if drow['passed'] else '❌ fail'}{_failed_tasks(drow)} |")
         for task in (t for t in summary["tasks"] if t["dimension"] == dim):
             lines.append(f"| {task['task']} | {task['metric']} {ARROW.get(task['direction'], '')} | "
                          f"{_fmt(task['value'])} | {_ci(task)} | {task['n']} | {task['invalid']} | "
