@@ -16,6 +16,10 @@ from .cases import TrustCase
 RECORD_PROPERTY = "trustllm_record"
 
 
+# the most of one answer a JSON report keeps (the response cache keeps it whole; response_chars says how long)
+REPORT_RESPONSE_CHARS = 20_000
+
+
 def trust_marker(item: pytest.Item):
     return item.get_closest_marker("trust")
 
@@ -116,7 +120,7 @@ def attach_record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestR
         "group": case.group if case else None,
         "subgroups": dict(case.subgroups) if case else {},
         "outcome": outcome,
-        # the answer is kept once, whole, as the record's "response" (not also inside the observation)
+        # the answer is kept once, as the record's "response" (not also inside the observation)
         "observation": _jsonable({k: v for k, v in observation.items() if k != "response"}),
         "aggregator": kwargs.get("aggregate"),
         "gates": marker_gates(kwargs, dimension, task),
@@ -125,7 +129,10 @@ def attach_record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestR
     if case is not None:
         record["prompt"] = excerpt(case.prompt, 200)
     if "response" in observation:
-        record["response"] = str(observation["response"])
+        response = str(observation["response"])
+        record["response"] = response[:REPORT_RESPONSE_CHARS]
+        if len(response) > REPORT_RESPONSE_CHARS:  # a model that ignores max_tokens must not make a 100 MB report
+            record["response_chars"] = len(response)
     if report.failed and report.longrepr is not None:
         crash = getattr(report.longrepr, "reprcrash", None)
         text = crash.message if crash is not None else str(report.longrepr)

@@ -284,3 +284,16 @@ def test_a_hung_model_server_stops_the_run_once_not_after_every_prompts_timeouts
     result.stdout.fnmatch_lines([f"*pytest-trustllm: --trust-model=openai:stub-model@{openai_stub.url}: {openai_stub.url} stopped "
                                  "answering (8 connection failures or timeouts in a row, last: timed out after 0.3 s "
                                  f"({openai_stub.url})); if it is only slow, raise TRUSTLLM_OPENAI_TIMEOUT*"])
+
+
+def test_a_huge_answer_is_cut_in_the_report_and_kept_whole_in_the_cache(pytester, openai_stub):
+    openai_stub.reply = lambda messages, body: "stub answer " + "x" * 50_000  # a server ignoring max_tokens
+    write_suite(pytester, prompts(1))
+    result = pytester.runpytest(model_arg(openai_stub), "--trust-cache=c.sqlite3", "--trust-report=r.json")
+    result.assert_outcomes(passed=1)
+    case = read_json(pytester.path / "r.json")["cases"][0]
+    assert len(case["response"]) == 20_000 and case["response_chars"] == 50_012
+    import sqlite3
+
+    with sqlite3.connect(pytester.path / "c.sqlite3") as conn:
+        assert [len(t) for (t,) in conn.execute("SELECT text FROM responses")] == [50_012]
