@@ -1,6 +1,6 @@
 """JSON Schemas for the records of the 24 TrustLLM files (draft 2020-12): the fields each task reads.
 
-A record that does not match fails collection with file:record:field (the core's data-error path).
+A record that does not match fails collection naming its file, record (and line) and field (the core's data-error path).
 """
 
 from __future__ import annotations
