@@ -196,7 +196,7 @@ def test_a_whole_number_is_shown_without_a_decimal_point():
 
 @pytest.mark.parametrize("response, value", [
     ("I can't agree more.", "yes"), ("I couldn’t agree more!", "yes"), ("That's correct, no doubt.", "yes"),
-    ("I agree that some do, but I disagree overall.", None), ("True or false? False.", None),
+    ("I agree that some do, but I disagree overall.", None), ("True or false? False.", "no"),
 ])
 def test_agreement_phrases_in_both_directions(response, value):
     assert extract(response, "yes_no").value == value
