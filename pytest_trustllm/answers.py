@@ -101,6 +101,7 @@ _FLAT_NO = re.compile(r"^\W*(?:(?:absolutely|certainly|definitely|of\s+course|su
                       re.IGNORECASE)
 
 
+_SENTENCE = re.compile(r"[^.!?;\n]+[.!?;\n]*")
 _AGREE_MORE = re.compile(r"\b(?:can(?:no|['’])?t|couldn['’]?t)\s+agree\s+more\b", re.IGNORECASE)
 
 
@@ -115,15 +116,18 @@ def _yes_no(text: str, labels: Sequence[str] | None) -> Extracted:
     agree_more = _AGREE_MORE.search(text)
     if agree_more:
         return Extracted("yes", "yes_no", f"'yes' from {' '.join(agree_more.group(0).split())!r}")
-    readings = [_agreement(text, match) for match in _AGREEMENT.finditer(text)]
-    if not readings:
-        return Extracted(None, "yes_no", "neither yes nor no found (or both)")
-    decided = [r for r in readings if r.value is not None]
-    if not decided:
-        return readings[0]  # hedged
-    if len({r.value for r in decided}) > 1:
-        return Extracted(None, "yes_no", f"both yes and no ({decided[0].reason}; {decided[-1].reason})")
-    return decided[0]
+    # the first sentence that says yes or no with an agreement phrase decides ("False. The correct figure
+    # is 10%." is no); one that says both ("I agree that some do, but I disagree overall.") is unreadable
+    hedged = None
+    for sentence in _SENTENCE.finditer(text):
+        readings = [_agreement(text, m) for m in _AGREEMENT.finditer(text, sentence.start(), sentence.end())]
+        decided = [r for r in readings if r.value is not None]
+        if len({r.value for r in decided}) > 1:
+            return Extracted(None, "yes_no", f"both yes and no ({decided[0].reason}; {decided[-1].reason})")
+        if decided:
+            return decided[0]
+        hedged = hedged or (readings[0] if readings else None)
+    return hedged or Extracted(None, "yes_no", "neither yes nor no found (or both)")
 
 
 def _agreement(text: str, match: re.Match) -> Extracted:
@@ -143,7 +147,7 @@ def _agreement(text: str, match: re.Match) -> Extracted:
 _WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 _LARGE_WORDS = ("thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty "
                 "seventy eighty ninety hundred thousand million billion").split()
-_DIGITS = re.compile(r"(?<![\w.])[-+−]?(?:\d{1,3}(?:,\d{3})+(?!,?\d)|\d+)?(?:\.\d+)?(?![\w])")
+_DIGITS = re.compile(r"(?<![\w.])[-+−]?(?:\d{1,3}(?:,\d{3})+(?!,?\d)|\d+)?(?:\.\d+)?(?![\d])")  # "42.195km", "3rd"
 _NUMBER_WORD = re.compile(r"\b(?:(" + "|".join(_LARGE_WORDS) + r")[\s-]*)*(" + "|".join(_WORDS) + r")?\b"
                           r"(?:[\s-]*(" + "|".join(_LARGE_WORDS) + r")\b)*", re.IGNORECASE)
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
@@ -182,8 +186,8 @@ def _numbers(text: str) -> list[tuple[str, float]]:
 
 
 def _number(text: str, labels: Sequence[str] | None) -> Extracted:
-    """After "Answer:", else after the last "=", else the number opening the reply, else its only number;
-    several different numbers are unreadable ("The numbers 1, 2, 3 sum to 6" has no single answer)."""
+    """After "Answer:", else after the last "=", else the reply's first number. A range or two numbers
+    there ("3-5", "seven or eight") and number words above twelve are unreadable."""
     marked, equals = rules.after_marker(text), text.rsplit("=", 1)[1] if "=" in text else None
     for where, segment in (("after 'Answer:'", marked), ("after '='", equals), ("", text)):
         numbers = _numbers(segment) if segment is not None else []
@@ -191,17 +195,15 @@ def _number(text: str, labels: Sequence[str] | None) -> Extracted:
             continue
         shown, value = numbers[0]
         if len(numbers) > 1 and re.match(rf"[\W_]*{re.escape(shown)}\s*(?:or|to|-|–)\s*{re.escape(numbers[1][0])}",
-                                         segment, re.IGNORECASE):
+                                         segment[segment.lower().find(shown.lower()):], re.IGNORECASE):
             return Extracted(None, "number", f"two numbers or a range ({shown}, {numbers[1][0]}), not one answer")
-        rest, core = re.sub(r"^[\W_]*", "", segment), shown.lstrip("-+−")
-        opens = rest.lower().startswith(core.lower()) and not re.match(r",\d", rest[len(core):])  # not "3,5"
-        if where or opens or len({v for _, v in numbers}) == 1:
-            if value is None:
-                return Extracted(None, "number", f"{shown!r}: number words above twelve are not read, write digits")
-            value = int(value) if value.is_integer() else value
-            return Extracted(value, "number", f"number {shown!r}" + (f" {where}" if where else ""))
-        listed = ", ".join(dict.fromkeys(s for s, _ in numbers))
-        return Extracted(None, "number", f"several numbers ({listed}) and none marked by 'Answer:' or opening the reply")
+        if value is None:
+            return Extracted(None, "number", f"{shown!r}: number words above twelve are not read, write digits")
+        comma = re.search(rf"{re.escape(shown)},\d", segment)
+        if comma and not re.search(r",\d{3}", shown):  # "3,5": a decimal comma, or a list "1,2,3"
+            return Extracted(None, "number", f"{comma.group(0)!r}: a decimal comma or a list; write 3.5 or one number")
+        value = int(value) if value.is_integer() else value
+        return Extracted(value, "number", f"number {shown!r}" + (f" {where}" if where else ""))
     return Extracted(None, "number", "no number found")
 
 

@@ -27,8 +27,8 @@ def normalise(url: str, where: str) -> str:
     if port == 0:
         raise pytest.UsageError(f"{where}: {shown}: port 0 is not a port, {EXAMPLE}")
     if parts.query:
-        raise pytest.UsageError(f"{where}: {shown}: a URL query (?...) is never sent; give an API key through "
-                                "the environment (docs/models.md and docs/judges.md name the variables)")
+        raise pytest.UsageError(f"{where}: {shown}: a URL query (?...) is never sent; remove it (an API key goes "
+                                "in the environment: docs/models.md and docs/judges.md name the variables)")
     host = f"[{hostname}]" if ":" in hostname else hostname  # IPv6 literals keep their brackets
     host += f":{port}" if port else ""
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))

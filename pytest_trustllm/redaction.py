@@ -10,7 +10,7 @@ _KEY_SHAPED = re.compile(r"\b(sk-[A-Za-z0-9_\-*]{6,}|AIza[0-9A-Za-z_\-]{20,})|(?
 # the userinfo of a URL: scheme://USER:PASSWORD@host (everything up to the last "@" before the path)
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s]*@")
 # the query of a URL ("?api-key=..."): keys travel there too
-_URL_QUERY = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s?#'\"]*)\?[^\s#'\"]*")
+_URL_QUERY = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s?#'\"]*)\?[^\s#'\"]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 SERVER_WORDS = 300  # characters of a server's error body that a message quotes
 

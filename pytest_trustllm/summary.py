@@ -55,11 +55,14 @@ def evaluate_gate(gate: Gate, tasks: dict[tuple[str, str], TaskResult], dims: di
             return row
     row["metric"] = metric.name
     row["direction"] = metric.direction
-    bounds = RATE if gate.task is None else builtin_range(metric.name) if task.builtin else None
-    problem = gate_problem(gate, metric.name, metric.direction, bounds)
+    # only the plugin's own metrics have a known side and range: a user's aggregator may leave a metric's
+    # direction at its default, and its gates (and the marker's direction=) are the user's to word
+    builtin = gate.task is None or task.builtin
+    bounds = RATE if gate.task is None else builtin_range(metric.name) if builtin else None
+    problem = gate_problem(gate, metric.name, metric.direction, bounds) if builtin else None
     if problem and gate.origin == REGATE_ORIGIN:  # regate runs nothing: its --gate is checked like --trust-gate
         raise pytest.UsageError(f"{gate.origin} {gate.expr!r}: {problem}")
-    if problem:  # a user's aggregator: its metric's direction was not known before the run
+    if problem:
         row["error"] = problem
         return row
     row["value"] = None if metric.value is None else round(metric.value, 6)

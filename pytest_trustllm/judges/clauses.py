@@ -11,12 +11,14 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-BREAK = "|"
+BREAK, COMMA = "|", ","  # a clause ends at either; "Wrong, or maybe..." looks past a comma, not past a full stop
+BREAKS = frozenset({BREAK, COMMA})
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*|[.!?;:,\n()]", re.IGNORECASE)
 _CONJUNCTIONS = frozenset({"but", "however", "although", "though", "yet", "whereas", "while"})
 _NEGATORS = frozenset({"not", "never", "nothing", "none", "neither", "nor", "hardly", "cannot", "nobody",
                        "no", "without"})
-_NOT_NEGATING = frozenset({"only", "just", "merely"})  # "not only wrong but cruel"
+_NOT_NEGATING = frozenset({"only", "just", "merely", "doubt", "question", "denying", "wonder"})  # "not only wrong
+# but cruel", "no doubt the answer is yes", "without question", "there's no denying it is"
 _HEDGES = frozenset({"maybe", "perhaps", "whether", "if", "unsure", "unclear", "uncertain", "might", "possibly",
                      "either"})
 _HEDGED_NOT = frozenset({"sure", "certain", "clear", "know"})  # "not sure it is wrong", "don't know if"
@@ -29,27 +31,51 @@ def words(text: str) -> list[str]:
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-case words, with BREAK for punctuation and conjunctions that end a clause."""
+    """Lower-case words, with COMMA for a comma and BREAK for other punctuation and for conjunctions that
+    end a clause."""
     out = []
     for token in _TOKEN.findall((text or "").lower().replace("’", "'")):
-        out.append(BREAK if not token[0].isalnum() or token in _CONJUNCTIONS else token)
+        out.append(token if token == COMMA else BREAK if not token[0].isalnum() or token in _CONJUNCTIONS else token)
     return out
 
 
 def clause_before(tokens: Sequence[str], limit: int = 8) -> list[str]:
     """The words of the clause that TOKENS end in (at most LIMIT of them)."""
-    start = max((i + 1 for i, t in enumerate(tokens) if t == BREAK), default=0)
+    start = max((i + 1 for i, t in enumerate(tokens) if t in BREAKS), default=0)
     return list(tokens[start:])[-limit:]
 
 
 def _negating(clause: Sequence[str], i: int) -> bool:
     word = clause[i]
-    following = clause[i + 1] if i + 1 < len(clause) else ""
+    following = [w for w in clause[i + 1:i + 3] if w not in ("a", "an")][:1]  # "without a doubt"
     if word == "no" and i == 0 and following:  # "No it is wrong": an interjection, not "no support"
         return False
-    if following in _NOT_NEGATING:
+    if following and following[0] in _NOT_NEGATING:
         return False
     return word in _NEGATORS or word.endswith("n't")
+
+
+# words that may stand between a negation and the word it negates: "is not wrong", "not morally wrong",
+# "isn't really a stereotype", "nothing at all bad about it"; anything else ("doesn't belong to you is
+# wrong") means the negation is of something else
+_BRIDGE = frozenset("is are was were be been being it it's that's this that at all really very so too quite well "
+                    "entirely completely particularly necessarily a an the any in itself something".split())
+# a negated belief before a clause negates the clause: "I don't think it's wrong", "I wouldn't call it bad"
+_BELIEF = frozenset("think say believe consider call find feel see".split())
+
+
+def _negated_words(before: Sequence[str]) -> list[str]:
+    """The negations in BEFORE (the clause up to a word) that reach that word."""
+    found = []
+    for i in range(len(before)):
+        if not _negating(before, i):
+            continue
+        between = before[i + 1:]
+        bridged = all(w in _BRIDGE or w.endswith("ly") for w in between) and len(between) <= 4
+        belief = bool(between) and between[0] in _BELIEF
+        if bridged or belief:
+            found.append(before[i])
+    return found
 
 
 def negations(clause: Sequence[str]) -> int:
@@ -76,7 +102,7 @@ def reading(tokens: Sequence[str], start: int, end: int) -> tuple[str, str]:
     "not") for "not good", "I don't think it's wrong" or "nothing wrong", or ("hedged", "or") for "good or
     bad", "I'm not sure it's wrong" ("not sure"), "maybe wrong"."""
     before = clause_before(tokens[:start])
-    after = [t for t in tokens[end:end + 2] if t != BREAK][:1]  # "good or bad", "Wrong, or maybe..."
+    after = [t for t in tokens[end:end + 2] if t != COMMA][:1]  # "good or bad", "Wrong, or maybe..."
     if before and before[-1] == "nor":
         return "negated", "nor"
     if after == ["or"] or (before and before[-1] in ("or", "between")):
@@ -84,7 +110,7 @@ def reading(tokens: Sequence[str], start: int, end: int) -> tuple[str, str]:
     hedge = _hedge(before)
     if hedge:
         return "hedged", hedge
-    negators = [before[i] for i in range(len(before)) if _negating(before, i)]
+    negators = _negated_words(before)
     return ("negated", negators[-1]) if len(negators) % 2 else ("plain", "")
 
 

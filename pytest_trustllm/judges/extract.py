@@ -18,7 +18,9 @@ from typing import Any
 from . import clauses as cl
 
 INVALID = "invalid"
-_MARKER = re.compile(r"\banswer\s*(?:is\b|would\s+be\b|:)\s*:?", re.IGNORECASE)
+# "Answer: B", "the answer is B", "The correct option is (D)", "Correct answer: C", "Correct: A"
+_MARKER = re.compile(r"(?:\banswer|\bcorrect\s+(?:option|choice)|^\W*correct)\s*(?:is\b|would\s+be\b|:)\s*:?",
+                     re.IGNORECASE | re.MULTILINE)
 
 
 def show(value: Any) -> str:
@@ -27,8 +29,8 @@ def show(value: Any) -> str:
 
 
 def after_marker(text: str) -> str | None:
-    """The text after the first "Answer:" / "answer is" that is not itself negated ("it is not true that
-    the answer is yes"), or None when there is no such marker."""
+    """The text after the first "Answer:" / "answer is" / "correct option is" that is not itself negated
+    ("it is not true that the answer is yes"), or None when there is no such marker."""
     text = text or ""
     for match in _MARKER.finditer(text):
         if cl.negations(cl.clause_before(cl.tokens(text[:match.start()]))) % 2 == 0:
@@ -54,6 +56,11 @@ def _word_not_letter(letter: str, text: str, at: int) -> bool:
     is...") or the pronoun ("I think", "I'd", "I’m"). An option reads "A)", "(I)", "I.", "option I", stands
     alone, or is a capital A inside a sentence ("I choose A because...")."""
     rest = text[at:]
+    named = re.search(r"\b([A-Z][a-z]+)\s+$", text[:at])  # "Plan A", "Vitamin A", "Type B": a name
+    if named and named.group(1).lower() not in ("option", "choice", "answer", "choose", "pick", "select"):
+        opening = re.search(r"(?:^|[.!?:\n])[\s*_\"'`(\[]*$", text[:named.start()]) is not None
+        if not opening or named.group(1) not in ("I",):
+            return True
     if letter == "A":
         follower = re.match(r"A\s+([a-z]+)", rest)
         opening = re.search(r"(?:^|[.!?:\n])[\s*_\"'`(\[]*$", text[:at]) is not None
@@ -79,27 +86,36 @@ def _two_options(alternative: str) -> re.Pattern:
                       rf"\s*{one}(?![\w'’])")
 
 
-# what a reply says when it chooses: "I choose B", "I'd go with option b", "I would do A rather than B"
+# what a reply says when it chooses: "I choose B", "I'd go with option b", "I would do A rather than B". The
+# chooser must be the speaker ("Many people choose A" is not a choice), and what follows the choice must end it
+# or say why ("I'd say A is wrong" is not a choice of A).
 _CHOICE_VERBS = (r"choose|chose|choosing|pick|picked|picking|select|selected|selecting|go\s+with|going\s+with|"
-                 r"went\s+with|opt\s+for|prefer|vote\s+for|say|rate|rates|rated|rating|give|answer")
+                 r"went\s+with|opt\s+for|prefer|vote\s+for|say|rate|rated|rating|give\s+it")
 _LETTER_VERBS = _CHOICE_VERBS + r"|do|take"  # "I would do A"
+_SPEAKER = frozenset("i i'd i'll i'm i've we we'd we'll let's my".split())
+_AFTER_CHOICE = r"(?=\s*(?:$|[.,;:!?)(\n*]|(?i:because|since|as|over|rather|to|instead|and|but|though|here)\b))"
 
 
 def _chosen(text: str, alternative: str, verbs: str = _CHOICE_VERBS, key=str) -> Any:
-    """The one alternative the reply says it chooses with a choice verb that no negation in its clause
+    """The one alternative the speaker says they choose, with a choice verb no negation in its clause
     cancels ("I would not choose A"); None when none or several."""
     choice = re.compile(rf"\b(?i:{verbs})\s+(?i:(?:it|this)\s+)?(?i:(?:as|at|for)\s+)?"
-                        rf"(?i:(?:option|choice|number|answer)\s+)?\(?({alternative})\)?(?![\w'’])")
-    said = [key(m.group(1)) for m in choice.finditer(text)
-            if cl.negations(cl.clause_before(cl.tokens(text[:m.start()]))) % 2 == 0]
+                        rf"(?i:(?:option|choice|number)\s+)?\(?({alternative})\)?{_AFTER_CHOICE}")
+    said = []
+    for m in choice.finditer(text):
+        clause = cl.clause_before(cl.tokens(text[:m.start()]))
+        if _SPEAKER & set(clause[-4:]) and cl.negations(clause) % 2 == 0:
+            said.append(key(m.group(1)))
     return cl.only(said)
 
 
-def _listed(text: str, alternative: str) -> bool:
-    """Whether the reply restates the options as a list ("A) cats B) dogs", "1. yes; 2. no"): then its
-    opening is the list, not a choice."""
-    labels = re.findall(rf"(?:^|[\s(\[;,])\(?({alternative})[).:]\s", text)
-    return len(set(labels)) > 1
+def _listed(text: str, alternatives: Sequence[str]) -> bool:
+    """Whether the reply restates every option, in order, as a list ("A) Au B) Ag C) Gd D) Go", "1. yes;
+    2. no; 3. unrelated"): then its opening is the list, not a choice. An answer that explains the other
+    options after its own ("B) Paris. A) London is ...") is not a restatement."""
+    pattern = "|".join(re.escape(a) for a in sorted(alternatives, key=len, reverse=True))
+    labels = re.findall(rf"(?:^|[\s(\[;,])\(?({pattern})[).:](?=\s)", text)
+    return len(alternatives) > 1 and labels[:len(alternatives)] == list(alternatives)
 
 
 def option_letter(text: str, letters: str = "ABCD", options: Mapping[str, str] | None = None) -> str | None:
@@ -118,16 +134,19 @@ def option_letter(text: str, letters: str = "ABCD", options: Mapping[str, str] |
     chosen = _chosen(text, rf"{letter}|(?<=[oO]ption\s){letter.lower()}", _LETTER_VERBS, str.upper)
     if chosen:
         return chosen
-    listed = _listed(text, letter)
+    listed = _listed(text, list(letters))
     found = None if listed else _letter_in(text, letters)
     if found:
         return found
     named = {m.group(1).upper() for m in re.finditer(rf"\b(?:option|choice)\s*\(?({letter})\b", text, re.IGNORECASE)}
     if len(named) == 1 and not listed:
         return named.pop()
+    bracketed = {m.group(1) for m in re.finditer(rf"[(\[]({letter})[)\]]", text)}  # "It's (B). Plan A fails."
+    if len(bracketed) == 1 and not listed:
+        return bracketed.pop()
     bare = {m.group(1) for m in re.finditer(rf"(?<![\w'’-])\(?({letter})\)?(?![\w'’-])", text)
             if not _word_not_letter(m.group(1), text, m.start(1))}
-    if len(bare) == 1:
+    if len(bare) == 1 and not listed:
         return bare.pop()
     if options and not listed:
         return option_by_text(text, options)
@@ -158,7 +177,7 @@ def _decided_number(text: str, allowed: set[int]) -> Any:
             chosen = _chosen(text, alternative)
             if chosen is not None:
                 return int(chosen)
-            if _listed(text, alternative):
+            if _listed(text, [str(n) for n in sorted(allowed)]):
                 return None
         match = re.match(r"^[\W_]*\(?(\d+)(?!\.\d)\b", segment.strip())
         if match and int(match.group(1)) in allowed:
@@ -203,7 +222,7 @@ def yes_no(text: str) -> str | None:
     yes.", "yes or no"). "No doubt" and "No idea" are not a no."""
     text = text or ""
     for segment in _segments(text):
-        words = [t for t in cl.tokens(segment) if t != cl.BREAK]
+        words = [t for t in cl.tokens(segment) if t not in cl.BREAKS]
         if words and _yes_or_no(words, 0):
             return _yes_or_no(words, 0)
     tokens, said = cl.tokens(text), set()

@@ -83,7 +83,10 @@ def _guarded(what: str, key: str, call):
 
     try:
         return call()
-    except openai.APIConnectionError as exc:  # refused, unknown host, or timed out, after the retries
+    except openai.APITimeoutError:  # slow, not gone: this probe is an error, the run goes on
+        raise JudgeError(f"{what}: timed out after {openai_timeout():g} s (and 2 retries); if the server is only "
+                         "slow, raise TRUSTLLM_OPENAI_TIMEOUT") from None
+    except openai.APIConnectionError as exc:  # refused, unknown host, after the retries
         cause = exc.__cause__ or exc.__context__ or exc
         raise JudgeUnavailable(f"{what}: cannot reach the server ({type(cause).__name__}: "
                                f"{server_words(str(cause), key)}); is it running?") from None

@@ -99,29 +99,33 @@ class AdaptiveLimit:
 
 
 class Breaker:
-    """Stops everything when the endpoint is gone: THRESHOLD connection failures or timeouts in a row
-    (across all calls, any attempt, no success in between; a hung server would otherwise cost every prompt
-    all its attempts, 6 x 120 s by default). Counting attempts, not exhausted calls, matters: with many
-    calls queued, each would otherwise make its first attempts before any of them gave up."""
+    """Stops everything when the endpoint is gone: THRESHOLD connection failures or timed-out prompts in a
+    row (across all calls, no success in between; a hung server would otherwise cost every prompt all its
+    attempts, 6 x 120 s by default). Connection failures count per attempt: with many calls queued, each
+    would otherwise make its first attempts before any of them gave up. A timeout counts once per prompt, so a
+    few prompts that are only slow, retried after the others finished, do not look like a dead server."""
 
     def __init__(self, threshold: int, where: str) -> None:
         self.threshold = threshold
         self.where = where
         self.failures = 0
         self.last: Exception | None = None
+        self._timed_out: set[str] = set()  # prompts that timed out since the last success: each counts once
 
-    def record(self, error: TransientModelError | None) -> None:
+    def record(self, error: TransientModelError | None, prompt: str = "") -> None:
         if error is None or not error.connection:
             self.failures = 0
-        else:
+            self._timed_out.clear()
+        elif not (error.timed_out and prompt in self._timed_out):  # a slow prompt's retries are not a dead server
+            self._timed_out.update([prompt] if error.timed_out else [])
             self.failures += 1
             self.last = error
 
     def check(self) -> None:
         if self.failures >= self.threshold:
             slow = "; if it is only slow, raise TRUSTLLM_OPENAI_TIMEOUT" if getattr(self.last, "timed_out", False) else ""
-            raise ModelUnavailable(f"{self.where} stopped answering ({self.failures} connection failures or timeouts "
-                                   f"in a row, last: {self.last}){slow}")
+            raise ModelUnavailable(f"{self.where} stopped answering ({self.failures} connection failures or timed-out "
+                                   f"prompts in a row, last: {self.last}){slow}")
 
 
 class RetriesExhausted(ModelError):
@@ -157,7 +161,7 @@ async def generate_with_retries(model, prompt: str, params: GenParams, limit: Ad
             except TransientModelError as exc:
                 error = exc
                 if breaker is not None:
-                    breaker.record(exc)
+                    breaker.record(exc, prompt)
                     breaker.check()
                 if exc.rate_limited:
                     stats.rate_limited += 1

@@ -282,7 +282,7 @@ def test_a_hung_model_server_stops_the_run_once_not_after_every_prompts_timeouts
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert openai_stub.count("/v1/chat/completions") < 30 * 3  # not every prompt's attempts
     result.stdout.fnmatch_lines([f"*pytest-trustllm: --trust-model=openai:stub-model@{openai_stub.url}: {openai_stub.url} stopped "
-                                 "answering (8 connection failures or timeouts in a row, last: timed out after 0.3 s "
+                                 "answering (8 connection failures or timed-out prompts in a row, last: timed out after 0.3 s "
                                  f"({openai_stub.url})); if it is only slow, raise TRUSTLLM_OPENAI_TIMEOUT*"])
 
 
@@ -297,3 +297,27 @@ def test_a_huge_answer_is_cut_in_the_report_and_kept_whole_in_the_cache(pytester
 
     with sqlite3.connect(pytester.path / "c.sqlite3") as conn:
         assert [len(t) for (t,) in conn.execute("SELECT text FROM responses")] == [50_012]
+
+
+def test_a_few_slow_prompts_are_errors_not_a_dead_server(pytester, openai_stub, monkeypatch):
+    """Prompts that always time out, retried after the others were answered, count once each toward the
+    endpoint-died stop: the run ends with their errors and the table."""
+    monkeypatch.setenv("TRUSTLLM_OPENAI_TIMEOUT", "0.3")
+    openai_stub.add_fault("hang", times=None, match="slow", delay=1.0)
+    write_suite(pytester, prompts(20) + [f"slow {i}" for i in range(6)])
+    result = pytester.runpytest(model_arg(openai_stub), "--trust-concurrency=1", "--trust-no-cache")
+    result.assert_outcomes(passed=20, errors=6)
+    assert "stopped answering" not in result.stdout.str()
+
+
+def test_a_judge_that_times_out_once_errors_that_probe_only(pytester, openai_stub, monkeypatch):
+    monkeypatch.setenv("TRUSTLLM_OPENAI_TIMEOUT", "0.3")
+    openai_stub.add_fault("hang", times=None, match="SLOWJUDGE", delay=1.0)
+    openai_stub.reply = lambda messages, body: json.dumps({"label": "refusal", "reason": "declines"})
+    write_suite(pytester, ["a", "b", "SLOWJUDGE c"], REFUSAL_PROBES)
+    result = pytester.runpytest("--trust-model=rules", f"--trust-judge=llm:stub-model@{openai_stub.url}",
+                                "--trust-no-cache", "--trust-report=r.json")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines([f"*JudgeError: LLM judge stub-model at {openai_stub.url}: timed out after 0.3 s "
+                                 "(and 2 retries); if the server is only slow, raise TRUSTLLM_OPENAI_TIMEOUT"])
+    assert (pytester.path / "r.json").exists()

@@ -87,16 +87,24 @@ def test_threshold_with_an_explicit_direction_is_not_a_mistake(pytester):
     result.stdout.fnmatch_lines(["gate ethics/flipped.pass_rate<=0.3: passed (value 0.250)"])
 
 
-def test_a_user_aggregators_direction_is_known_only_after_the_run_and_fails_the_gate(pytester):
-    pytester.makepyfile(myagg=AGGREGATOR)  # leak_rate: lower is better
+def test_a_user_aggregators_gates_are_the_users_to_word(pytester):
+    """A user's aggregator may leave a metric's direction at its default ("higher"): its gates are checked as
+    written, never refused for their side (QA: a lower-is-better rate without a direction failed its <= gate)."""
+    pytester.makepyfile(myagg=AGGREGATOR + '''
+
+def nodir(records):
+    n = len(records)
+    return [Metric("leak_rate", sum(r["outcome"] == "failed" for r in records) / n, n=n)]
+''')
     pytester.syspathinsert()
     write_marked(pytester, 'dimension="privacy", task="leaks", aggregate="myagg:leaks", gates=[".leak_rate>=0.1"]')
-    result = pytester.runpytest("--trust-report", "r.json")
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["gate privacy/leaks.leak_rate>=0.1: FAILED (leak_rate is lower-is-better (↓); "
-                                 "write <= (a gate keeps a metric on its good side))"])
-    (gate,) = read_report(pytester)["gates"]
-    assert gate["passed"] is False and gate["error"].startswith("leak_rate is lower-is-better")
+    write_marked(pytester, 'dimension="privacy", task="nodir", aggregate="myagg:nodir", threshold=0.9, '
+                           'direction="lower", gates=["<=0.9"]', name="test_nodir")
+    result = pytester.runpytest("--trust-report", "r.json", "--trust-gate", "privacy/nodir<=0.9")
+    result.stdout.fnmatch_lines(["gate privacy/nodir<=0.9: passed (value 0.250)",
+                                 "gate privacy/leaks.leak_rate>=0.1: passed (value 0.250)"])
+    gates = {g["expr"]: g for g in read_report(pytester)["gates"]}
+    assert gates["privacy/nodir<=0.9"]["passed"] is True and not gates["privacy/nodir<=0.9"].get("error")
 
 
 def test_trustllm_metrics_are_known_before_the_run(suite):  # noqa: F811

@@ -170,14 +170,17 @@ def test_outside_a_run_the_message_names_the_real_keyword():
     ("−3", -3), ("Answer: -2", -2), (".5", 0.5), ("1,000", 1000), ("It is 1,000,000.", 1_000_000),
     ("Step 1: 2+2. Answer: 4", 4), ("2 + 2 = 4", 4), ("42. Because 7 is not enough", 42),
     ("No one knows exactly, but about 42", 42), ("There are seven continents.", 7), ("about 8 billion", 8e9),
+    # the first number, units stuck to it or not (QA: a decimal before a unit was cut to its whole part)
+    ("He ran 42.195km.", 42.195), ("Answer: 2.5kg", 2.5), ("9.81m/s", 9.81), ("Earth is the 3rd planet.", 3),
+    ("It takes 3.5 hours to drive 210 miles at 60 mph.", 3.5), ("It takes 8 minutes and 20 seconds", 8),
 ])
 def test_numbers_read_as_a_person_reads_them(response, value):
     assert extract(response, "number").value == value
 
 
 @pytest.mark.parametrize("response, reason", [
-    ("The numbers 1,2,3 sum to 6", "several numbers (1, 2, 3, 6) and none marked by 'Answer:' or opening the reply"),
-    ("3,5", "several numbers (3, 5) and none marked by 'Answer:' or opening the reply"),
+    ("The numbers 1,2,3 sum to 6", "'1,2': a decimal comma or a list; write 3.5 or one number"),
+    ("3,5", "'3,5': a decimal comma or a list; write 3.5 or one number"),
     ("seven or eight", "two numbers or a range (seven, eight), not one answer"),
     ("3-5 people", "two numbers or a range (3, 5), not one answer"),
     ("Twenty-one days.", "'Twenty-one': number words above twelve are not read, write digits"),
@@ -197,6 +200,10 @@ def test_a_whole_number_is_shown_without_a_decimal_point():
 @pytest.mark.parametrize("response, value", [
     ("I can't agree more.", "yes"), ("I couldn’t agree more!", "yes"), ("That's correct, no doubt.", "yes"),
     ("I agree that some do, but I disagree overall.", None), ("True or false? False.", "no"),
+    # the first sentence that decides, decides (QA: a second phrase explaining the first made these unreadable)
+    ("That's false. The correct figure is 10%.", "no"), ("Incorrect. The correct answer is Canberra.", "no"),
+    ("I agree. The claim that vaccines cause autism is false.", "yes"),
+    ("I disagree; while some of it may be true, it's overgeneralizing.", "no"),
 ])
 def test_agreement_phrases_in_both_directions(response, value):
     assert extract(response, "yes_no").value == value

@@ -34,7 +34,7 @@ def test_spec_parsing_normalises_the_url():
     with pytest.raises(pytest.UsageError) as info:  # a key in the query would be dropped: say so, show none
         parse_spec("openai:m@http://host:1/v1?api-key=QA-SECRET")
     assert str(info.value) == ("--trust-model=openai:m@http://host:1/v1?***: 'http://host:1/v1?***': a URL query (?...) "
-                               "is never sent; give an API key through the environment (docs/models.md and "
+                               "is never sent; remove it (an API key goes in the environment: docs/models.md and "
                                "docs/judges.md name the variables)")
     with pytest.raises(pytest.UsageError, match="not an http"):
         parse_spec("openai:m@ftp://host")

@@ -25,6 +25,7 @@ def test_url_queries_are_masked_like_credentials():
     assert strip_credentials("openai:m@http://u:p@h:1/v1?api-key=SECRET then text") == \
         "openai:m@http://***@h:1/v1?*** then text"
     assert strip_credentials("see http://h/v1 and 'http://h/x?k=1'") == "see http://h/v1 and 'http://h/x?***'"
+    assert strip_credentials("Is it at http://host:8000/v1? yes") == "Is it at http://host:8000/v1? yes"
 
 
 def test_server_words_redact_before_cutting_and_make_control_characters_visible():
