@@ -64,7 +64,9 @@ class TaskResult:
     def builtin(self) -> bool:
         """Whether the plugin defines the task's metrics (the pass rate, or a TrustLLM aggregator): then their
         ranges are known too."""
-        return self.aggregate is None or self.aggregate.startswith("pytest_trustllm.trustllm.")
+        from .trustllm.spec import PACKAGE  # a light module: names and dataclasses
+
+        return self.aggregate is None or self.aggregate.startswith(PACKAGE + ".")
 
     @property
     def primary(self) -> Metric:

@@ -217,7 +217,6 @@ def exit_status(summary: dict[str, Any], pytest_status: int, strict: bool = Fals
     return gated
 
 
-
 def _tolerate_nothing(summary: dict[str, Any]) -> None:
     summary["totals"]["tolerated_failures"] = 0
     for row in (*summary.get("tasks", ()), *summary.get("dimensions", {}).values()):
