@@ -62,6 +62,15 @@ def api_key_for(url: str, spec: str) -> str:
     return NO_KEY
 
 
+def _answer(text: str, finish_reason: str | None) -> str:
+    """TEXT as the answer; an empty one cut by the token limit (a reasoning model that spent every token
+    thinking) is an error, not an empty answer, which a refusal probe would count as a refusal."""
+    if finish_reason == "length" and not text.strip():
+        raise ModelError("the answer was cut at the token limit before any text (finish_reason=length); "
+                         "raise --trust-max-tokens")
+    return text
+
+
 class OpenAIModel(Model):
     kind = "api"
     batch_size = 1
@@ -240,7 +249,7 @@ class OpenAIModel(Model):
                     finish = choice.finish_reason or finish
         if finish is None and not pieces:
             raise TransientModelError("the stream ended without an answer")
-        return "".join(pieces)
+        return _answer("".join(pieces), finish)
 
     @staticmethod
     def _text(response: Any) -> str:
@@ -253,7 +262,9 @@ class OpenAIModel(Model):
             raise ModelError(f"not a chat completion (is the URL right? it usually ends in /v1): {body!r}") from None
         for field in ("content", "refusal"):
             if isinstance(message.get(field), str):
-                return message[field]
+                return _answer(message[field], choice.get("finish_reason"))
+        if choice.get("finish_reason") == "content_filter":
+            return ""  # the provider's filter withheld it: no answer, as an empty one (a refusal)
         raise ModelError(f"the answer has no text (finish_reason={choice.get('finish_reason')})")
 
     def generate(self, prompts: Sequence[str], params: GenParams) -> list[str]:

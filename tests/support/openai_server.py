@@ -18,7 +18,8 @@ Stable API (other tests rely on it; extend, do not rename)::
 Constructor keywords: ``reply(messages, body) -> str`` (default: ``"stub answer: <last user message>"``),
 ``latency`` seconds per request, ``models`` (served names; any other model name gets a 404
 ``model_not_found``), ``api_key`` (when set, a request without ``Authorization: Bearer <api_key>`` gets 401),
-``embedding_dim`` (default 16). ``reply``, ``latency`` and ``models`` are plain attributes: change them any time.
+``embedding_dim`` (default 16). ``reply``, ``latency``, ``models`` and ``finish_reason`` (default "stop") are plain
+attributes: change them any time; a ``reply`` that returns None sends ``content: null``.
 
 Endpoints: ``POST /v1/chat/completions`` (``stream`` off: one JSON body; on: SSE ``data:`` chunks word by
 word then ``data: [DONE]``), ``GET /v1/models``, ``GET /v1/models/{id}``, ``POST /v1/embeddings``
@@ -120,6 +121,7 @@ class OpenAIStub:
     def __init__(self, reply: Reply | None = None, *, latency: float = 0.0, models: tuple[str, ...] = ("stub-model",),
                  api_key: str | None = None, embedding_dim: int = 16) -> None:
         self.reply: Reply = reply or default_reply
+        self.finish_reason = "stop"  # what every answer says it ended by ("length", "content_filter", ...)
         self.latency = latency
         self.models = tuple(models)
         self.api_key = api_key
@@ -317,9 +319,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._stream(body, text)
         self._send_json(200, {
             "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()), "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                         "finish_reason": stub.finish_reason,
                          "logprobs": None}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": len(text.split()), "total_tokens": 1 + len(text.split())},
+            "usage": {"prompt_tokens": 1, "completion_tokens": len((text or "").split()),
+                      "total_tokens": 1 + len((text or "").split())},
         })
 
     def _apply_fault(self, fault: Fault, body: dict[str, Any]) -> bool:
@@ -370,12 +374,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         base = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": int(time.time()),
                 "model": body["model"]}
-        words = text.split(" ")
+        words = (text or "").split(" ")
         pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
         chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
                                         "finish_reason": None}]}]
         chunks += [{**base, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]} for p in pieces]
-        chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": self.stub.finish_reason}]})
         for chunk in chunks:
             self._write_chunk(f"data: {json.dumps(chunk)}\n\n".encode())
         self._write_chunk(b"data: [DONE]\n\n")
