@@ -25,6 +25,19 @@ class BaselineValue:
     missing: str | None = None  # why there is no value to compare with
 
 
+def probe_key(record: dict[str, Any]) -> str:
+    """What matches a probe across two runs: its test id (a case id repeats when a probe is also parametrized,
+    when two test files share a task, or when a hook duplicates cases)."""
+    return str(record.get("nodeid") or record.get("case_id"))
+
+
+def probe_name(key: str) -> str:
+    """How a gate line names a probe: its parameter id (``harmful_requests-15``), else its test's name."""
+    if key.endswith("]") and "[" in key:
+        return key[key.index("[") + 1:-1]
+    return key.rsplit("::", 1)[-1]
+
+
 class Baseline:
     def __init__(self, path: Path, report: dict[str, Any]) -> None:
         self.path = path
@@ -37,7 +50,7 @@ class Baseline:
         for case in report["cases"]:
             if case.get("case_id") is not None:
                 key = (case.get("dimension"), case.get("task"))
-                self.outcomes.setdefault(key, {})[str(case["case_id"])] = case.get("outcome", "")
+                self.outcomes.setdefault(key, {})[probe_key(case)] = case.get("outcome", "")
 
     def identity(self) -> dict[str, Any]:
         return {"path": str(self.path), "model": self.model, "started": self.started}

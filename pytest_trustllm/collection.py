@@ -90,13 +90,25 @@ def _outcome(call: pytest.CallInfo, report: pytest.TestReport) -> str | None:
     if report.when == "setup":
         return None if report.passed else ("skipped" if report.skipped else "error")
     if report.when == "call":
+        # an xfail mark does not hide a probe from its metric: an expected failure is still a failure of the
+        # model, and an unexpected pass (XPASS, strict or not) is a pass
         if report.passed:
             return "passed"
         if report.skipped:
-            return "skipped"
+            return "failed" if hasattr(report, "wasxfail") else "skipped"
+        if call.excinfo is None and "XPASS(strict)" in str(report.longrepr):
+            return "passed"
         is_assertion = call.excinfo is not None and call.excinfo.errisinstance(AssertionError)
-        return "failed" if is_assertion or hasattr(report, "wasxfail") else "error"
+        return "failed" if is_assertion else "error"
     return "error" if report.failed else None
+
+
+def start_attempt(item: pytest.Item) -> None:
+    """Before each run of ITEM (a rerun by pytest-rerunfailures included): nothing observed yet, so an
+    earlier attempt's readings never count for this one."""
+    from .state import OBSERVATION_KEY
+
+    item.stash[OBSERVATION_KEY] = {}
 
 
 def attach_record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport,
@@ -139,6 +151,7 @@ def attach_record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestR
         # the headline only: prompt and response are fields of the record already
         record["message"] = excerpt(text.splitlines()[0] if text.strip() else text, 300)
     if "verdict" in observation:
+        item.user_properties[:] = [p for p in item.user_properties if p[0] != "trust.verdict"]  # a rerun's, not both
         item.user_properties.append(("trust.verdict", observation["verdict"].get("label", "")))
     report.user_properties.append((RECORD_PROPERTY, record))
 

@@ -123,7 +123,11 @@ def run_batches(model, requests: list[Request], size: int, settle: Settle, advan
                     settle(request, None, f"{type(exc).__name__}: {exc}")
             else:
                 for request, text in zip(batch, texts, strict=True):
-                    settle(request, text, None)
+                    if isinstance(text, str):
+                        settle(request, text, None)
+                    else:  # a hook's model that answered None: no answer, never the text "None"
+                        settle(request, None, f"the model returned {type(text).__name__} ({text!r:.40}), "
+                                              "not an answer string")
             advance(len(batch))
 
 

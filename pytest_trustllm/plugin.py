@@ -88,6 +88,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         plan_responses(state, session.items)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from .collection import start_attempt
+
+    start_attempt(item)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     token = set_current(item)
@@ -118,8 +125,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         pass  # xdist: the run was stopped (no model or judge), so no metric or gate means anything
     elif exitstatus == pytest.ExitCode.USAGE_ERROR:
         pass  # a mistake found while collecting (a probe's gates): nothing ran, nothing to gate
-    elif not session.config.option.collectonly and (state.results.records or state.settings.gates):
+    elif not _planning_only(session.config) and (state.results.records or state.settings.gates):
         finish_session(state, session, exitstatus)
+
+
+def _planning_only(config: pytest.Config) -> bool:
+    """--collect-only, --setup-only, --setup-plan: no probe is judged, so there is nothing to gate."""
+    return bool(config.option.collectonly or config.option.setuponly or config.option.setupplan)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: the table comes after pytest's short summary

@@ -173,7 +173,9 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
 def _probe_changes(base: dict[str, Any], here: int | None) -> str:
     """``; 20 probes in common: 3 newly failing (h17, h18, h19), 0 newly passing (McNemar p = 0.25)``."""
     common, failing = base["common_probes"], base["newly_failing"]
-    shown = ", ".join(failing[:5]) + (f" and {len(failing) - 5} more" if len(failing) > 5 else "")
+    from .baseline import probe_name
+
+    shown = ", ".join(map(probe_name, failing[:5])) + (f" and {len(failing) - 5} more" if len(failing) > 5 else "")
     text = (f"; {common} probes in common: {len(failing)} newly failing{f' ({shown})' if failing else ''}, "
             f"{base['newly_passing']} newly passing (McNemar p = {base['mcnemar_p']:.3g})")
     if common < max(base["probes"], here or 0):

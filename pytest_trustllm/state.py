@@ -14,6 +14,9 @@ from .responses import Request, Responder, Response
 from .results import Results
 
 STATE_KEY = pytest.StashKey["TrustState"]()
+# what a judge of each kind must offer (the base classes in judges/base.py define the rest from these)
+JUDGE_METHODS = {"refusal": ("judge", "judge_many"), "toxicity": ("score", "score_many"), "embedding": ("embed",),
+                 "llm": ("classify",)}
 OBSERVATION_KEY = pytest.StashKey[dict]()  # per item: what the probe observed (verdicts, parsed answers)
 
 
@@ -46,6 +49,11 @@ class TrustState:
             records = self.config.hook.pytest_trustllm_load_dataset(config=self.config, ref=ref)
             if records is None:
                 raise pytest.UsageError(f"no loader accepts dataset {ref!r}")
+            if isinstance(records, (str, bytes, dict)) or not hasattr(records, "__iter__"):
+                from .datasets import DatasetError
+
+                raise DatasetError(ref, f"the pytest_trustllm_load_dataset hook returned a {type(records).__name__}; "
+                                        "expected a list of records (dicts)")
             self._datasets[ref] = list(records)
         return self._datasets[ref]
 
@@ -104,12 +112,23 @@ class TrustState:
                                               "llm": self.settings.llm_judge}[kind]
         key = (kind, spec)
         if key not in self._judges:
+            shown = strip_credentials(spec)
             try:
                 judge = self.config.hook.pytest_trustllm_make_judge(config=self.config, kind=kind, spec=spec)
             except pytest.UsageError as exc:  # no API key, missing package, unknown label: nothing can judge
                 self.stop_run(str(exc))
+            except Exception as exc:  # a hook's bug, or a judge that cannot load: stop once, not per probe
+                from .finish import describe_error
+
+                self.stop_run(f"the pytest_trustllm_make_judge hook for the {kind} judge {shown!r} raised "
+                              f"{redact(describe_error(exc))}")
             if judge is None:
-                raise pytest.UsageError(f"no {kind} judge accepts the spec {spec!r}")
+                raise pytest.UsageError(f"no {kind} judge accepts the spec {shown!r}")
+            needs = JUDGE_METHODS[kind]
+            if not any(callable(getattr(judge, name, None)) for name in needs):
+                self.stop_run(f"the pytest_trustllm_make_judge hook for the {kind} judge {shown!r} returned a "
+                              f"{type(judge).__name__}, which has no {' or '.join(n + '()' for n in needs)} "
+                              "(see docs/hooks.md)")
             self._judges[key] = judge
         return self._judges[key]
 

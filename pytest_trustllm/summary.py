@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .baseline import Baseline, probe_changes
+from .baseline import Baseline, probe_changes, probe_key
 from .gates import RATE, Gate, builtin_range, gate_problem
 from .metrics import HIGHER, rate_metric
 from .results import Results, TaskResult
@@ -121,7 +121,7 @@ def build(results: Results, baseline: Baseline | None = None) -> dict[str, Any]:
     dims = _dimension_metrics(tasks, results)
     outcomes: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
     for record in results.records.values():
-        outcomes[(record["dimension"], record["task"])][str(record.get("case_id"))] = record["outcome"]
+        outcomes[(record["dimension"], record["task"])][probe_key(record)] = record["outcome"]
     gates = results.all_gates({(t.dimension, t.task): t.primary.name for t in tasks},
                               {(t.dimension, t.task, m.name): m.direction for t in tasks for m in t.metrics})
     gate_rows = [(g, evaluate_gate(g, task_index, dims, baseline, outcomes)) for g in gates]
