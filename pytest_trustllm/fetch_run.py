@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .models.base import ModelError, ModelUnavailable
 from .models.retry import AdaptiveLimit, Breaker, CallStats, RetryPolicy, generate_with_retries
@@ -103,7 +104,8 @@ def run_api(loop: asyncio.AbstractEventLoop, model, requests: list[Request], con
 def run_batches(model, requests: list[Request], size: int, settle: Settle, advance: Callable[[int], None],
                 sort: bool) -> None:
     """REQUESTS through ``model.generate`` in batches of SIZE with the same generation parameters; local
-    models get prompts sorted by length (less padding). A failing batch errors its own requests only."""
+    models get prompts sorted by length (less padding). A failing batch is tried again prompt by prompt,
+    so only the prompts that fail alone are errors."""
     groups: dict = {}
     for request in requests:
         groups.setdefault(params_for(request), []).append(request)
@@ -113,22 +115,34 @@ def run_batches(model, requests: list[Request], size: int, settle: Settle, advan
         for start in range(0, len(group), size):
             batch = group[start:start + size]
             try:
-                texts = model.generate([r.prompt for r in batch], params)
-                if len(texts) != len(batch):
-                    raise ModelError(f"{len(texts)} answers for {len(batch)} prompts")
+                texts = _generate(model, batch, params)
             except ModelUnavailable:
                 raise
-            except Exception as exc:  # this batch fails, the run goes on
+            except Exception:  # one prompt may spoil its batch (longer than the context): try them one by one
+                texts = []
                 for request in batch:
-                    settle(request, None, f"{type(exc).__name__}: {exc}")
-            else:
-                for request, text in zip(batch, texts, strict=True):
-                    if isinstance(text, str):
-                        settle(request, text, None)
-                    else:  # a hook's model that answered None: no answer, never the text "None"
-                        settle(request, None, f"the model returned {type(text).__name__} ({text!r:.40}), "
-                                              "not an answer string")
+                    try:
+                        texts.extend(_generate(model, [request], params))
+                    except ModelUnavailable:
+                        raise
+                    except Exception as exc:  # this prompt fails, the run goes on
+                        texts.append(exc)
+            for request, text in zip(batch, texts, strict=True):
+                if isinstance(text, str):
+                    settle(request, text, None)
+                elif isinstance(text, Exception):
+                    settle(request, None, f"{type(text).__name__}: {text}")
+                else:  # a hook's model that answered None: no answer, never the text "None"
+                    settle(request, None, f"the model returned {type(text).__name__} ({text!r:.40}), "
+                                          "not an answer string")
             advance(len(batch))
+
+
+def _generate(model, batch: list[Request], params) -> list[Any]:
+    texts = list(model.generate([r.prompt for r in batch], params))
+    if len(texts) != len(batch):
+        raise ModelError(f"{len(texts)} answers for {len(batch)} prompts")
+    return texts
 
 
 @contextlib.contextmanager

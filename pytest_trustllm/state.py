@@ -87,6 +87,8 @@ class TrustState:
             from .models.base import as_model
 
             self._model = model = as_model(model)  # identity() and generate() suffice; the rest has defaults
+            if self.settings.batch_size and model.kind == "local":  # --trust-batch-size wins over ?batch_size=
+                model.batch_size = self.settings.batch_size
             if model.kind == "api" and not self.settings.replay:
                 from .models.env import retry_settings
 

@@ -96,18 +96,25 @@ def write_atomically(target: Path, write) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def ensure_converted() -> tuple[Path, str]:
-    """The converted folder (converting on first use) and the wheel version."""
+def ensure_converted(again: bool = False) -> tuple[Path, str]:
+    """The converted folder (converting on first use, or AGAIN when the folder would not load) and the wheel
+    version. Under the conversion lock, what a killed conversion or a partly restored cache left (temporary
+    folders, a folder without its config) is removed first: it is this plugin's own cache."""
     gguf, version = gguf_file()
     target = converted_folder(version)
-    if not (target / "config.json").is_file():
-        with file_lock(target.parent / f".{target.name}.lock"):
-            if not (target / "config.json").is_file():
-                try:
+    if again or not (target / "config.json").is_file():
+        try:
+            with file_lock(target.parent / f".{target.name}.lock"):
+                if again or not (target / "config.json").is_file():
+                    for leftover in target.parent.glob(f".{target.name}.*"):
+                        if leftover.is_dir():  # a conversion killed half-way (the lock file stays)
+                            shutil.rmtree(leftover, ignore_errors=True)
+                    if target.exists():
+                        shutil.rmtree(target)
                     convert(gguf, target)
-                except (ImportError, OSError, ValueError, RuntimeError) as exc:
-                    raise ModelUnavailable(f"could not convert the embedded SmolLM2 model into {target}: "
-                                           f"{type(exc).__name__}: {exc}") from None
+        except (ImportError, OSError, ValueError, RuntimeError) as exc:
+            raise ModelUnavailable(f"could not convert the embedded SmolLM2 model into {target}: "
+                                   f"{type(exc).__name__}: {exc} (TRUSTLLM_MODEL_CACHE sets the folder)") from None
     return target, version
 
 
@@ -121,7 +128,11 @@ def make_smollm2(spec: str = "smollm2"):
     from .hf import HFModel
 
     folder, version = ensure_converted()
-    model = HFModel(spec, path=str(folder), identity=base_identity(version))
+    try:
+        model = HFModel(spec, path=str(folder), identity=base_identity(version))
+    except ModelUnavailable:  # a damaged conversion (a truncated weights file): convert once more, then say so
+        folder, version = ensure_converted(again=True)
+        model = HFModel(spec, path=str(folder), identity=base_identity(version))
     model.identity_extra(dtype=str(model.dtype).removeprefix("torch."))
     return model
 

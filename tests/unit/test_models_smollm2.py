@@ -59,3 +59,40 @@ def test_a_failed_conversion_is_one_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(smollm2, "convert", broken)
     with pytest.raises(smollm2.ModelUnavailable, match="could not convert.*disk full"):
         smollm2.ensure_converted()
+
+
+def test_leftovers_of_a_killed_conversion_are_cleared_and_a_damaged_one_is_redone(monkeypatch, tmp_path):
+    """A temporary folder a killed conversion left, and a converted folder without its config (a partly
+    restored CI cache), are removed under the lock; a folder that will not load is converted once more."""
+    monkeypatch.setenv("TRUSTLLM_MODEL_CACHE", str(tmp_path))
+    _, version = smollm2.gguf_file()
+    target = smollm2.converted_folder(version)
+    leftover = tmp_path / f".{target.name}.abc123"
+    (leftover / "sub").mkdir(parents=True)
+    target.mkdir()
+    (target / "model.safetensors").write_text("half")
+    conversions = []
+
+    def fake_convert(gguf, folder):
+        conversions.append(folder)
+        folder.mkdir()
+        (folder / "config.json").write_text("{}")
+
+    monkeypatch.setattr(smollm2, "convert", fake_convert)
+    assert smollm2.ensure_converted() == (target, version)
+    assert not leftover.exists() and not (target / "model.safetensors").exists() and len(conversions) == 1
+
+    from pytest_trustllm.models import hf
+    from pytest_trustllm.models.base import ModelUnavailable
+
+    loads = []
+
+    def flaky_model(spec, *, path, identity):
+        loads.append(path)
+        if len(loads) == 1:
+            raise ModelUnavailable("cannot load: SafetensorError: incomplete metadata")
+        return type("Loaded", (), {"identity_extra": lambda self, **kw: None, "dtype": "torch.float32"})()
+
+    monkeypatch.setattr(hf, "HFModel", flaky_model)
+    smollm2.make_smollm2()
+    assert len(loads) == 2 and len(conversions) == 2  # converted again, then loaded
