@@ -20,7 +20,6 @@ greedy; otherwise sampling seeded with ``params.seed`` before every batch, so a 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 from collections.abc import Sequence
@@ -216,9 +215,7 @@ class HFModel(Model):
                                                   add_generation_prompt=True)
 
     def generate(self, prompts: Sequence[str], params: GenParams) -> list[str]:
-        """Answers in the order of PROMPTS; internally sorted by length and cut into batches. Sampled answers
-        are drawn one prompt at a time, seeded from the seed and the prompt, so an answer does not depend on
-        which prompts share its batch (a ``-k`` run, a resumed one and a full one agree)."""
+        """Answers in the order of PROMPTS; internally sorted by length and cut into batches."""
         texts = [self.chat_text(p) for p in prompts]
         lengths = [len(self.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
         context = self._context()
@@ -227,10 +224,9 @@ class HFModel(Model):
                 raise ModelError(f"the prompt ({length} tokens) and {params.max_new_tokens} new tokens exceed the "
                                  f"model's context of {context} tokens; lower --trust-max-tokens or shorten it")
         order = sorted(range(len(texts)), key=lambda i: lengths[i])
-        size = 1 if params.temperature > 0 else self.batch_size
         answers: list[str] = [""] * len(texts)
-        for start in range(0, len(order), size):
-            chunk = order[start:start + size]
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start:start + self.batch_size]
             for i, answer in zip(chunk, self._generate_batch([texts[i] for i in chunk], params), strict=True):
                 answers[i] = answer
         return answers
@@ -252,10 +248,7 @@ class HFModel(Model):
             kwargs["temperature"] = params.temperature
             if params.top_p is not None:
                 kwargs["top_p"] = params.top_p
-            seed = params.seed if params.seed is not None else 0
-            if len(texts) == 1:  # one prompt: its own stream of random numbers, whatever else runs
-                seed = int(hashlib.sha256(f"{seed}\0{texts[0]}".encode()).hexdigest()[:8], 16)
-            torch.manual_seed(seed)
+            torch.manual_seed(params.seed if params.seed is not None else 0)
         else:  # greedy: neutralise sampling defaults a generation_config may carry
             kwargs.update(temperature=None, top_p=None, top_k=None)
         try:

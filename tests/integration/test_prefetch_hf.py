@@ -89,17 +89,6 @@ def test_the_batch_size_option_raises_the_models_own_batch(pytester, tiny_gpt2, 
     assert [len(b) for b in batches] == [12]
 
 
-def test_a_sampled_answer_does_not_depend_on_its_batch_mates(pytester, tiny_gpt2):
-    write_suite(pytester, PROMPTS, module=ANSWERS)
-    args = [f"--trust-model=hf:{tiny_gpt2}?dtype=float32", "--trust-temperature=1.0", "--trust-seed=7",
-            "--trust-max-tokens=6", "--trust-no-cache"]
-    pytester.runpytest(*args, "--trust-report=all.json").assert_outcomes(passed=5)
-    pytester.runpytest(*args, "--trust-report=one.json", "-k", "local-3").assert_outcomes(passed=1)
-    everything = {c["prompt"]: c["response"] for c in read_json(pytester.path / "all.json")["cases"]}
-    (alone,) = read_json(pytester.path / "one.json")["cases"]
-    assert alone["response"] == everything[alone["prompt"]]
-
-
 def test_a_prompt_longer_than_the_context_errors_alone(pytester, tiny_gpt2):
     """The tiny GPT-2 has 256 learned positions: a long prompt fails itself, not its batch-mates."""
     write_suite(pytester, ["short one", "word " * 300, "short two"], module=ANSWERS)
