@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .models.base import ModelError, ModelUnavailable
+from .models.base import ContractError, ModelError, ModelUnavailable
 from .models.retry import AdaptiveLimit, Breaker, CallStats, RetryPolicy, generate_with_retries
 from .responses import Request
 
@@ -118,6 +118,8 @@ def run_batches(model, requests: list[Request], size: int, settle: Settle, advan
                 texts = _generate(model, batch, params)
             except ModelUnavailable:
                 raise
+            except ContractError as exc:  # the model breaks its contract: one by one would hide it
+                texts = [exc] * len(batch)
             except Exception:  # one prompt may spoil its batch (longer than the context): try them one by one
                 texts = []
                 for request in batch:
@@ -141,7 +143,7 @@ def run_batches(model, requests: list[Request], size: int, settle: Settle, advan
 def _generate(model, batch: list[Request], params) -> list[Any]:
     texts = list(model.generate([r.prompt for r in batch], params))
     if len(texts) != len(batch):
-        raise ModelError(f"{len(texts)} answers for {len(batch)} prompts")
+        raise ContractError(f"{len(texts)} answers for {len(batch)} prompts")
     return texts
 
 

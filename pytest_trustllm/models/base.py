@@ -13,6 +13,11 @@ class ModelError(Exception):
     """A model call failed for one prompt (after retries). The probe becomes an error, never a pass."""
 
 
+class ContractError(ModelError):
+    """A backend broke ``generate``'s contract (another number of answers than prompts, not strings): asking
+    again prompt by prompt would only hide it."""
+
+
 class TransientModelError(ModelError):
     """A failure worth retrying (timeout, connection reset, 429, 5xx). The prefetcher retries it with
     bounded exponential backoff, honouring ``retry_after``, and lowers its concurrency when ``rate_limited``."""

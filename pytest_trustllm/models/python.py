@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ..cases import GenParams
-from .base import Model, ModelError
+from .base import ContractError, Model
 
 
 def load_callable(spec: str) -> Callable[..., Any]:
@@ -60,11 +60,11 @@ class PythonModel(Model):
         kwargs = {k: v for k, v in params.as_dict().items() if self._accepts_all or k in self._accepted}
         out = self.fn(list(prompts), **kwargs)
         if isinstance(out, str) or not isinstance(out, Sequence):
-            raise ModelError(f"{self.spec} returned {type(out).__name__}, expected a list of strings")
+            raise ContractError(f"{self.spec} returned {type(out).__name__}, expected a list of strings")
         out = list(out)
         if len(out) != len(prompts):
-            raise ModelError(f"{self.spec} returned {len(out)} answers for {len(prompts)} prompts")
+            raise ContractError(f"{self.spec} returned {len(out)} answers for {len(prompts)} prompts")
         bad = [type(x).__name__ for x in out if not isinstance(x, str)]
         if bad:
-            raise ModelError(f"{self.spec} returned non-string answers ({bad[0]})")
+            raise ContractError(f"{self.spec} returned non-string answers ({bad[0]})")
         return out
