@@ -190,10 +190,13 @@ class HFModel(Model):
         except Exception as exc:  # any failure to load (a truncated weights file: SafetensorError) is "unavailable"
             hint = " (offline: HF_HUB_OFFLINE is set, only local folders and cached ids load)" \
                 if os.environ.get("HF_HUB_OFFLINE") and not is_local_path(self.target) else ""
+            if "trust_remote_code" in str(exc) and not self.trust_remote_code:
+                hint += " (the model needs its repository's own code: add ?trust_remote_code=1 if you trust it)"
             raise ModelUnavailable(f"cannot load {self.target!r} with transformers{hint}: "
                                    f"{first_meaningful_line(exc)}") from None
         if not getattr(tokenizer, "chat_template", None):
-            raise ModelUnavailable(f"{self.target!r} has no chat template (tokenizer_config.json chat_template); "
+            raise ModelUnavailable(f"{self.target!r} has no chat template (chat_template.jinja, or chat_template in "
+                                   "tokenizer_config.json); "
                                    "pytest-trustllm sends chat prompts, use an instruct/chat model")
         tokenizer.padding_side = "left"  # decoder-only: generation continues from the right edge
         if tokenizer.pad_token is None:

@@ -73,6 +73,20 @@ def test_a_model_without_chat_template_is_refused(tiny_gpt2, tmp_path):
         HFModel(f"hf:{copy}")
 
 
+def test_a_model_with_its_own_code_says_how_to_allow_it(tiny_gpt2, tmp_path):
+    """trust_remote_code stays off unless asked; the message says how to ask."""
+    import shutil
+
+    copy = Path(shutil.copytree(tiny_gpt2, tmp_path / "custom-code"))
+    config = json.loads((copy / "config.json").read_text())
+    config.update(model_type="mycustom", auto_map={"AutoConfig": "configuration_my.MyConfig"})
+    (copy / "config.json").write_text(json.dumps(config))
+    (copy / "configuration_my.py").write_text("raise SystemExit('this code must never run')\n")
+    with pytest.raises(ModelUnavailable) as info:
+        HFModel(f"hf:{copy}?dtype=float32")
+    assert "(the model needs its repository's own code: add ?trust_remote_code=1 if you trust it)" in str(info.value)
+
+
 def test_a_missing_model_is_unavailable_with_one_line(tmp_path):
     with pytest.raises(ModelUnavailable) as info:
         HFModel(f"hf:{tmp_path / 'nowhere'}")
