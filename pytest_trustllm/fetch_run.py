@@ -120,15 +120,15 @@ def run_batches(model, requests: list[Request], size: int, settle: Settle, advan
                 raise
             except ContractError as exc:  # the model breaks its contract: one by one would hide it
                 texts = [exc] * len(batch)
-            except Exception:  # one prompt may spoil its batch (longer than the context): try them one by one
-                texts = []
-                for request in batch:
+            except Exception as exc:  # one prompt may spoil its batch (longer than the context): one by one
+                texts = [exc] if len(batch) == 1 else []
+                for request in batch if len(batch) > 1 else ():
                     try:
                         texts.extend(_generate(model, [request], params))
                     except ModelUnavailable:
                         raise
-                    except Exception as exc:  # this prompt fails, the run goes on
-                        texts.append(exc)
+                    except Exception as alone:  # this prompt fails, the run goes on
+                        texts.append(alone)
             for request, text in zip(batch, texts, strict=True):
                 if isinstance(text, str):
                     settle(request, text, None)
