@@ -30,7 +30,7 @@ def test_a_rerun_starts_from_nothing_observed(pytester):
     result = pytester.runpytest("--trust-model=rules", "--reruns", "1", "--trust-report", "r.json",
                                 "--junitxml", "j.xml")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*1 passed, 1 rerun*"])
+    assert any("1 passed" in line and "1 rerun" in line for line in result.stdout.lines)
     (case,) = read_report(pytester)["cases"]
     assert case["outcome"] == "passed" and "invalid" not in case["observation"]
     assert (pytester.path / "j.xml").read_text().count('name="trust.verdict"') == 1
