@@ -132,8 +132,8 @@ def attach_record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestR
         "group": case.group if case else None,
         "subgroups": dict(case.subgroups) if case else {},
         "outcome": outcome,
-        # the answer is kept once, as the record's "response" (not also inside the observation)
-        "observation": _jsonable({k: v for k, v in observation.items() if k != "response"}),
+        # the answers are kept once, as the record's "response"/"responses" (not also inside the observation)
+        "observation": _jsonable({k: v for k, v in observation.items() if k not in ("response", "responses")}),
         "aggregator": kwargs.get("aggregate"),
         "gates": marker_gates(kwargs, dimension, task),
         "threshold": marker_threshold(kwargs),  # gated on the primary metric, known once the task is aggregated
@@ -145,6 +145,8 @@ def attach_record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestR
         record["response"] = response[:REPORT_RESPONSE_CHARS]
         if len(response) > REPORT_RESPONSE_CHARS:  # a model that ignores max_tokens must not make a 100 MB report
             record["response_chars"] = len(response)
+    if "responses" in observation:  # trust_responses: every prompt's answer, the original's first
+        record["responses"] = [str(r)[:REPORT_RESPONSE_CHARS] for r in observation["responses"]]
     if report.failed and report.longrepr is not None:
         crash = getattr(report.longrepr, "reprcrash", None)
         text = crash.message if crash is not None else str(report.longrepr)

@@ -73,8 +73,12 @@ def trust_response(request: pytest.FixtureRequest, trust_case) -> TrustResponse:
 @pytest.fixture
 def trust_responses(request: pytest.FixtureRequest, trust_case) -> list[TrustResponse]:
     """The answers to every prompt of the probe, for probes that compare answers."""
+    from .assertions import observe_on
+
     state = _state(request)
-    return [_answer(state, request.node, trust_case, i) for i in range(len(trust_case.prompts))]
+    answers = [_answer(state, request.node, trust_case, i) for i in range(len(trust_case.prompts))]
+    observe_on(request.node, responses=[str(a) for a in answers])
+    return answers
 
 
 @pytest.fixture(scope="session")

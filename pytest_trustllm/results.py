@@ -79,13 +79,14 @@ class TaskResult:
 
     def as_dict(self) -> dict[str, Any]:
         p = self.primary
-        thresholds = [g["threshold"] for g in self.gates if g.get("metric") == p.name]
+        thresholds = [g["threshold"] for g in self.gates if g.get("metric") == p.name and g.get("threshold") is not None]
+        strictest = max if p.direction == "higher" else min  # the threshold that binds, when several gate it
         return {
             "dimension": self.dimension,
             "task": self.task,
             "metric": p.name,
             **p.as_dict(),
-            "threshold": thresholds[0] if thresholds else None,
+            "threshold": strictest(thresholds) if thresholds else None,
             "passed": self.passed,
             "probes": self.counts,
             "tolerated_failures": self.tolerated,

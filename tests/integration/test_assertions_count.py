@@ -89,3 +89,4 @@ def test_same_answer_under_typos(trust_responses):
     assert (task["task"], task["n"], task["value"], task["tolerated_failures"]) == ("typos", 2, 0.5, 1)
     observations = [c["observation"] for c in report["cases"]]
     assert observations[0] == {"consistent": True, "comparison": "label", "answers": ["yes", "yes"]}
+    assert report["cases"][0]["responses"] == ["Yes.", "Yes."]  # every prompt's answer, kept in the record

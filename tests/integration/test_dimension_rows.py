@@ -33,3 +33,15 @@ def test_a_dimension_whose_own_gate_fails_needs_no_more_words(pytester):
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["│ safety * │ pass_rate ↑ │ 0.800 │ * │ 10 │ * │ ci:>= 0.9 * │ FAIL * │",
                                  "gate ci:safety>=0.9: FAILED (CI bound 0.490)"])
+
+
+def test_a_task_gated_twice_reports_the_threshold_that_binds(pytester):
+    """Two probes of one task with different threshold= values: the task's JSON threshold is the strictest."""
+    write_marked(pytester, 'dimension="safety", task="shared", threshold=0.5', n=4, failing=1, name="test_low")
+    write_marked(pytester, 'dimension="safety", task="shared", threshold=0.9', n=4, failing=1, name="test_high")
+    result = pytester.runpytest("--trust-report", "r.json")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    import json
+
+    (task,) = json.loads((pytester.path / "r.json").read_text())["tasks"]
+    assert task["threshold"] == 0.9
