@@ -121,14 +121,7 @@ def run_batches(model, requests: list[Request], size: int, settle: Settle, advan
             except ContractError as exc:  # the model breaks its contract: one by one would hide it
                 texts = [exc] * len(batch)
             except Exception as exc:  # one prompt may spoil its batch (longer than the context): one by one
-                texts = [exc] if len(batch) == 1 else []
-                for request in batch if len(batch) > 1 else ():
-                    try:
-                        texts.extend(_generate(model, [request], params))
-                    except ModelUnavailable:
-                        raise
-                    except Exception as alone:  # this prompt fails, the run goes on
-                        texts.append(alone)
+                texts = [exc] if len(batch) == 1 else [_alone(model, request, params) for request in batch]
             for request, text in zip(batch, texts, strict=True):
                 if isinstance(text, str):
                     settle(request, text, None)
@@ -138,6 +131,16 @@ def run_batches(model, requests: list[Request], size: int, settle: Settle, advan
                     settle(request, None, f"the model returned {type(text).__name__} ({text!r:.40}), "
                                           "not an answer string")
             advance(len(batch))
+
+
+def _alone(model, request: Request, params) -> Any:
+    """REQUEST's answer generated on its own, or the exception that stopped it (ModelUnavailable stops all)."""
+    try:
+        return _generate(model, [request], params)[0]
+    except ModelUnavailable:
+        raise
+    except Exception as exc:
+        return exc
 
 
 def _generate(model, batch: list[Request], params) -> list[Any]:

@@ -22,7 +22,7 @@ import pytest
 
 from ..cases import GenParams
 from ..endpoints import OPENAI_URL, normalise
-from ..redaction import server_words, strip_credentials
+from ..redaction import SERVER_WORDS, server_words, strip_credentials
 from .base import Model, ModelError, ModelUnavailable, TransientModelError
 from .env import api_key, openai_timeout
 from .retry import retry_after  # Retry-After parsing lives with the retrying (kept importable from here)
@@ -96,12 +96,6 @@ class OpenAIModel(Model):
     def identity(self) -> dict[str, Any]:
         return {"backend": "openai", "model": self.name, "endpoint": self.url}  # as identity_of(spec)
 
-    def redact(self, text: str) -> str:
-        """Servers echo keys in error messages ("Incorrect API key provided: sk-..."): never pass them on."""
-        from ..redaction import redact
-
-        return redact(text, self._key if self._key != NO_KEY else None)
-
     # -- clients: one per event loop (an httpx2 connection pool belongs to the loop that made it) ------------
     def _client(self):
         import openai
@@ -164,7 +158,7 @@ class OpenAIModel(Model):
             await self._client().close()
 
     def _auth_message(self, exc: Exception) -> str:
-        return (f"{self.url} rejected the API key ({self.redact(self._message(exc))}); set TRUSTLLM_OPENAI_API_KEY "
+        return (f"{self.url} rejected the API key ({self._server_words(self._message(exc))}); set TRUSTLLM_OPENAI_API_KEY "
                 "or OPENAI_API_KEY")
 
     @staticmethod
@@ -201,8 +195,12 @@ class OpenAIModel(Model):
         try:
             return await self._agenerate(prompt, params)
         except (ModelError, ModelUnavailable) as exc:
-            exc.args = (server_words(str(exc), self._key if self._key != NO_KEY else None, limit=600),)
+            exc.args = (self._server_words(str(exc), limit=600),)
             raise
+
+    def _server_words(self, text: str, limit: int = SERVER_WORDS) -> str:
+        """Servers echo keys in errors ("Incorrect API key provided: sk-..."): never pass them on."""
+        return server_words(text, self._key if self._key != NO_KEY else None, limit=limit)
 
     async def _agenerate(self, prompt: str, params: GenParams) -> str:
         import httpx2
