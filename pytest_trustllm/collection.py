@@ -26,7 +26,7 @@ def trust_marker(item: pytest.Item):
 
 def trust_options(item: pytest.Item, marker) -> dict[str, Any]:
     """The marker's options, positional ``dimension``/``task`` included and the task defaulted."""
-    from .probe import marker_options
+    from .markers import marker_options
 
     return marker_options(marker.args, marker.kwargs, getattr(item, "originalname", item.name))
 
@@ -56,7 +56,7 @@ def mark_dimensions(items: list[pytest.Item]) -> None:
 
 def check_markers(items: list[pytest.Item]) -> None:
     """A mistake in a probe's ``threshold=``/``gates=`` is a usage error naming the test, before anything runs."""
-    from .probe import check_marker
+    from .markers import check_marker
 
     checked = set()
     for item in items:
@@ -117,7 +117,7 @@ def attach_record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestR
     outcome = _outcome(call, report)
     if marker is None or outcome is None:
         return
-    from .probe import marker_gates, marker_threshold
+    from .markers import marker_gates, marker_threshold
 
     kwargs = trust_options(item, marker)
     case = case_of(item)

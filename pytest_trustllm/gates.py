@@ -193,7 +193,7 @@ def check_collected(gates: list[Gate] | tuple[Gate, ...], items: list[pytest.Ite
     tasks collected (where the plugin defines them): a usage error for a gate on the wrong side of its metric or
     outside its range, before any probe runs."""
     from .collection import trust_marker, trust_options
-    from .probe import marker_gates
+    from .markers import marker_gates
 
     known: Known = {}
     probes = []

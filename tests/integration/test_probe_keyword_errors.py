@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_trustllm.probe import PROBE_KEYWORDS
+from pytest_trustllm.markers import PROBE_KEYWORDS
 
 GOOD = '{"id": "g0", "prompt": "What is 1+1?"}\n{"id": "g1", "prompt": "What is 2+2?"}\n'
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "custom-probes.md"

@@ -6,7 +6,8 @@ import pytest
 
 from pytest_trustllm.cases import GenParams
 from pytest_trustllm.datasets import DatasetError, read_file
-from pytest_trustllm.probe import build_cases, check_marker, marker_options, resolve_dataset
+from pytest_trustllm.markers import check_marker, marker_options
+from pytest_trustllm.probe import build_cases, resolve_dataset
 
 
 def test_a_byte_order_mark_is_not_part_of_the_first_field(tmp_path):

@@ -70,7 +70,7 @@ def test_threshold_gate_keeps_the_number_and_rounds_only_the_text():
     ("ci:privacy/leak.td<=baseline", "ci:privacy/leak.td<=baseline"),
 ])
 def test_marker_gates_are_relative_to_the_markers_task(written, full):
-    from pytest_trustllm.probe import marker_gates
+    from pytest_trustllm.markers import marker_gates
 
     assert marker_gates({"gates": [written]}, "safety", "jb") == [parse_gate(full).expr]
 
@@ -85,7 +85,7 @@ def test_marker_gates_are_relative_to_the_markers_task(written, full):
     ({"aggregate": "no_colon"}, "aggregate='no_colon': expected 'module:function'"),
 ])
 def test_marker_mistakes(kwargs, message):
-    from pytest_trustllm.probe import check_marker
+    from pytest_trustllm.markers import check_marker
 
     with pytest.raises(pytest.UsageError) as info:
         check_marker({"dimension": "safety", "task": "jb", **kwargs})
