@@ -72,6 +72,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     state = config.stash[STATE_KEY]
     with usage_errors_stop_workers(state) as stopped:
+        if state.collection_problems:  # a dataset that needs --trust-data or a package: stop before anything runs
+            raise pytest.UsageError("\n".join(dict.fromkeys(state.collection_problems)))
         check_markers(items)
         check_collected(state.settings.gates, items)  # gates against the metrics of the tasks collected
     if stopped:
@@ -85,6 +87,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
     state = session.config.stash[STATE_KEY]
     with usage_errors_stop_workers(state):
+        if not session.config.option.collectonly:  # a judge's missing package: one line before any model call
+            from .requirements import check_judges
+
+            check_judges(state.configured_judges(), session.items)
         plan_responses(state, session.items)
 
 

@@ -38,6 +38,7 @@ class TrustState:
         self.baseline: Any = None  # controller: the --trust-baseline report (baseline.Baseline)
         self.unavailable: str | None = None  # xdist controller: why the workers stopped (see stop_run)
         self._datasets: dict[str, list[dict[str, Any]]] = {}
+        self.collection_problems: list[str] = []  # usage errors met while parametrizing, raised after collection
         self.is_worker = hasattr(config, "workerinput")
         self.base_params = GenParams(seed=settings.seed).replace(
             temperature=settings.temperature, max_new_tokens=settings.max_tokens)
@@ -108,10 +109,13 @@ class TrustState:
             raise ProbeError(message) from None  # the cause is in the message; its traceback is noise
         pytest.exit(f"pytest-trustllm: {message}", returncode=pytest.ExitCode.USAGE_ERROR)
 
+    def configured_judges(self) -> dict[str, str]:
+        """The spec of each kind of judge (``--trust-judge`` & co); "" for no LLM grader."""
+        return {"refusal": self.settings.judge, "toxicity": self.settings.toxicity,
+                "embedding": self.settings.embedding, "llm": self.settings.llm_judge}
+
     def judge(self, kind: str, spec: str | None = None) -> Any:
-        spec = spec if spec is not None else {"refusal": self.settings.judge, "toxicity": self.settings.toxicity,
-                                              "embedding": self.settings.embedding,
-                                              "llm": self.settings.llm_judge}[kind]
+        spec = spec if spec is not None else self.configured_judges()[kind]
         key = (kind, spec)
         if key not in self._judges:
             shown = strip_credentials(spec)

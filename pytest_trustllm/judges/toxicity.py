@@ -57,8 +57,8 @@ class ProfanityScorer(ToxicityScorer):
         try:
             from profanity_check import predict_prob
         except ImportError:
-            raise pytest.UsageError("--trust-toxicity=profanity needs alt-profanity-check: "
-                                    "pip install 'pytest-trustllm[judges]'") from None
+            raise pytest.UsageError("--trust-toxicity=profanity needs alt-profanity-check (a 1 MB scikit-learn "
+                                    "model, no torch): pip install 'pytest-trustllm[profanity]'") from None
         from importlib.metadata import version
 
         self._predict = predict_prob

@@ -30,6 +30,8 @@ from urllib.parse import parse_qsl
 import pytest
 
 from ..cases import GenParams
+from ..redaction import strip_credentials
+from ..requirements import hf_problem
 from .base import Model, ModelError, ModelUnavailable
 from .hf_files import (  # noqa: F401  (weights_fingerprint, config_fingerprint: part of this module's API)
     check_local_folder,
@@ -112,11 +114,9 @@ def identity_of(spec: str) -> dict[str, Any]:
     fingerprints (files are hashed or stat'ed, never loaded); for a hub id, the commit in the local cache."""
     target, options = parse_spec(spec)
     check_local_folder(target)
-    try:
-        import torch  # noqa: F401  (the default dtype depends on the machine, as when the model is loaded)
-    except ImportError as exc:
-        raise pytest.UsageError(f"--trust-model={spec} needs transformers and torch: "
-                                f"pip install 'pytest-trustllm[hf]' ({exc})") from None
+    problem = hf_problem(f"--trust-model={strip_credentials(spec)}")  # the default dtype depends on the machine
+    if problem:
+        raise pytest.UsageError(problem)
     dtype = pick_dtype(pick_device(options.get("device")), options.get("dtype"))
     identity = identity_for(target, dtype, options.get("revision"))
     if "revision" in identity and identity["revision"] is None:  # a hub id, not asked for by revision, not cached
@@ -159,6 +159,9 @@ class HFModel(Model):
     batch_size = 8
 
     def __init__(self, spec: str, *, path: str | None = None, identity: dict[str, Any] | None = None) -> None:
+        problem = hf_problem(f"--trust-model={strip_credentials(spec)}")
+        if problem:  # before pick_device() imports torch
+            raise pytest.UsageError(problem)
         target, options = parse_spec(spec) if path is None else (path, {})
         self.spec = spec
         self.target = target

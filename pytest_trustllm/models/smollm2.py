@@ -127,6 +127,14 @@ def make_smollm2(spec: str = "smollm2"):
     """The embedded default model, served by the hf backend from its converted folder."""
     from .hf import HFModel
 
+    try:
+        gguf_file()
+    except pytest.UsageError as exc:  # say everything that is missing at once
+        from ..requirements import hf_problem
+
+        also = hf_problem("it")
+        raise pytest.UsageError(f"{exc}; {also}" if also else str(exc)) from None
+    _require_hf(spec)
     folder, version = ensure_converted()
     try:
         model = HFModel(spec, path=str(folder), identity=base_identity(version))
@@ -137,15 +145,19 @@ def make_smollm2(spec: str = "smollm2"):
     return model
 
 
+def _require_hf(spec: str) -> None:
+    from ..requirements import hf_problem
+
+    problem = hf_problem(f"--trust-model={spec}")
+    if problem:
+        raise pytest.UsageError(problem)
+
+
 def identity_of(spec: str = "smollm2") -> dict[str, str]:
     """What :func:`make_smollm2` would report, without converting or loading anything (``--trust-replay``):
     the wheel's version and the dtype this machine would load it in."""
     _, version = gguf_file()
-    try:
-        import torch  # noqa: F401
-    except ImportError as exc:
-        raise pytest.UsageError(f"--trust-model={spec} needs transformers and torch: "
-                                f"pip install 'pytest-trustllm[hf]' ({exc})") from None
+    _require_hf(spec)
     from .hf import pick_device, pick_dtype
 
     return {**base_identity(version), "dtype": str(pick_dtype(pick_device())).removeprefix("torch.")}

@@ -29,6 +29,7 @@ class TaskSpec:
     group: str | Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]]], str] | None = None
     max_new_tokens: int | None = None
     records: int = 0                            # records in the upstream file (after ``where``)
+    needs: tuple[str, ...] = ()                 # judges besides the refusal judge: "toxicity", "embedding"
 
     @property
     def dataset(self) -> str:

