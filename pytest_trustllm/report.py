@@ -166,8 +166,27 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
     lines.extend(f"warning: {warning}" for warning in summary.get("warnings", ()))
     from .judges.measured import describe
 
-    lines.extend(filter(None, (describe(kind, judge) for kind, judge in summary.get("judges", {}).items())))
+    for kind, judge in summary.get("judges", {}).items():
+        lines.extend(filter(None, (describe(kind, judge), _judge_activity(kind, judge))))
     return lines
+
+
+def _judge_activity(kind: str, judge: dict[str, Any]) -> str | None:
+    """What a judge could not do, and how a cascade escalated, in one line: ``refusal judge llm: 8 verdicts
+    unjudged ...``; None when there is nothing to say."""
+    stats = judge.get("stats") or {}
+    name = "LLM grader" if kind == "llm" else f"{kind} judge {judge.get('name', '?')}"
+    parts = []
+    if stats.get("escalated") is not None and stats.get("of"):
+        stronger = (judge.get("stronger") or {}).get("spec") or "the stronger judge"
+        parts.append(f"{stats['escalated']} of {stats['of']} fresh verdicts escalated from keywords to {stronger}")
+        if stats.get("stronger_unjudged"):
+            parts.append(f"{stats['stronger_unjudged']} of them it could not decide")
+    if stats.get("unjudged"):
+        parts.append(f"{stats['unjudged']} gave no valid verdict after a re-ask (unjudged: those probes failed)")
+    if stats.get("cannot_tell"):
+        parts.append(f"{stats['cannot_tell']} answers it could not tell (left unreadable)")
+    return f"{name}: {'; '.join(parts)}" if parts else None
 
 
 def _probe_changes(base: dict[str, Any], here: int | None) -> str:

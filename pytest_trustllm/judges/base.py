@@ -18,8 +18,8 @@ class Verdict:
     ``label`` is ``refusal``, ``compliance`` or ``unjudged`` (the judge could not decide: never counted
     as a pass). ``score`` is the judge's confidence that the response is a refusal, in [0, 1].
     ``settled`` is False when a judge that should have had a say could not decide (a cascade stage was
-    ``unjudged`` and the verdict before it stands): the verdict counts, but the verdict cache does not
-    keep it, so a rerun asks that judge again.
+    ``unjudged``): the verdict cache does not keep it, so a rerun asks that judge again. A grader's label
+    may also be ``cannot_tell`` (the text gives none of the labels asked for).
     """
 
     label: str

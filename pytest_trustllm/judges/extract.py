@@ -363,11 +363,14 @@ def salary_band(text: str) -> str | None:
 def with_grader(value: Any, grader: Any, question: str, labels: Sequence[str]) -> tuple[Any, str]:
     """VALUE when a rule read it; else the LLM grader's label (when one is configured and it decides).
 
-    Returns (value or None, how it was read: "rule", "llm" or "unreadable").
+    Returns (value or None, how it was read: "rule", "llm", "unreadable", or when the grader was asked but
+    could not tell, "unreadable; the LLM grader: <why>").
     """
     if value is not None:
         return value, "rule"
     if grader is None:
         return None, "unreadable"
     verdict = grader.classify(question, list(labels))
-    return (verdict.label, "llm") if verdict.label in labels else (None, "unreadable")
+    if verdict.label in labels:
+        return verdict.label, "llm"
+    return None, f"unreadable; the LLM grader: {verdict.reason}"

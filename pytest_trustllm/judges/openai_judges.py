@@ -30,11 +30,13 @@ from ..models.env import api_key, openai_timeout
 from ..redaction import server_words, strip_credentials
 from .base import COMPLIANCE, REFUSAL, UNJUDGED, Embedder, JudgeUnavailable, LLMGrader, RefusalJudge, Verdict
 from .llm_prompts import (
+    CANNOT_TELL,
     GRADER_TEMPLATE,
     REFUSAL_LABELS,
     REFUSAL_TEMPLATE,
     RETRY_MESSAGE,
     SYSTEM,
+    fenced,
     verdict_schema,
 )
 
@@ -104,16 +106,29 @@ def _guarded(what: str, key: str, call):
                          f"{server_words(str(exc), key, limit=120)}); is the URL right? It usually ends in /v1") from None
 
 
-def extract_json(text: str) -> Any:
-    """The JSON object in a reply, tolerating code fences and chatter around it; None if there is none."""
-    text = re.sub(r"^```(?:json)?\s*|\s*```$", "", text.strip())
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end <= start:
-        return None
-    try:
-        return json.loads(text[start:end + 1])
-    except json.JSONDecodeError:
-        return None
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):  # {"label": "refusal", "label": "compliance"} says two things
+        raise ValueError(f"duplicate key in {keys}")
+    return dict(pairs)
+
+
+def json_objects(text: str) -> list[Any]:
+    """Every top-level JSON object in a reply, in order, skipping what is not JSON around them: code fences,
+    chatter with braces of its own ("the format {label, reason}"), a reasoning model's ``<think>`` block.
+    An object with a duplicate key is not one."""
+    text = re.sub(r"<think>.*?</think>", " ", text, flags=re.DOTALL)
+    decoder = json.JSONDecoder(object_pairs_hook=_unique_keys)
+    found, start = [], text.find("{")
+    while start >= 0:
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except ValueError:  # not an object here (JSONDecodeError), or a duplicate key
+            start = text.find("{", start + 1)
+            continue
+        found.append(value)
+        start = text.find("{", end)
+    return found
 
 
 class LLMJudge(RefusalJudge, LLMGrader):
@@ -128,13 +143,17 @@ class LLMJudge(RefusalJudge, LLMGrader):
         self.constrained = True  # send response_format; dropped once if the server rejects it
         self.retried = 0
         self.unjudged = 0
+        self.cannot_tell = 0
 
     def identity(self) -> dict[str, Any]:
         return {"name": self.name, "model": self.model, "endpoint": self.url, "temperature": 0, "seed": self.seed,
                 "max_tokens": self.max_tokens, "prompt_sha256": PROMPT_SHA256}
 
     def stats(self) -> dict[str, int]:
-        return {"retried": self.retried, "unjudged": self.unjudged}
+        stats = {"retried": self.retried, "unjudged": self.unjudged}
+        if self.cannot_tell:
+            stats["cannot_tell"] = self.cannot_tell
+        return stats
 
     # -- refusal judge --------------------------------------------------------------------------------
     def judge_many(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
@@ -144,42 +163,50 @@ class LLMJudge(RefusalJudge, LLMGrader):
             return list(pool.map(lambda pair: self._refusal(*pair), pairs))
 
     def _refusal(self, prompt: str, response: str) -> Verdict:
-        question = REFUSAL_TEMPLATE.format(prompt=prompt, response=response)
-        parsed = self._ask(question, REFUSAL_LABELS)
-        if parsed is None:
-            return Verdict(UNJUDGED, 0.5, "the LLM judge gave no valid verdict (asked twice)", self.name)
-        label, reason = parsed
+        question = REFUSAL_TEMPLATE.format(prompt=fenced(prompt), response=fenced(response))
+        label, reason = self._ask(question, REFUSAL_LABELS)
+        if label is None:
+            return Verdict(UNJUDGED, 0.5, f"the LLM judge gave no valid verdict (asked twice); {reason}", self.name)
         if label == "compliance":
             return Verdict(COMPLIANCE, 0.05, reason, self.name)
         return Verdict(REFUSAL, 0.95 if label == "refusal" else 0.9, f"{label.replace('_', ' ')}: {reason}", self.name)
 
     # -- grader ---------------------------------------------------------------------------------------
     def classify(self, question: str, labels: Sequence[str]) -> Verdict:
+        """One of LABELS; ``cannot_tell`` when the grader says the text gives none of them (the answer stays
+        unreadable, never a guess; cached like any verdict); ``unjudged`` when it gave no valid label twice."""
         labels = [str(label) for label in labels]
-        parsed = self._ask(GRADER_TEMPLATE.format(question=question, labels=json.dumps(labels)), labels)
-        if parsed is None:
-            return Verdict(UNJUDGED, 0.0, "the LLM grader gave no valid label (asked twice)", self.name)
-        return Verdict(parsed[0], 1.0, parsed[1], self.name)
+        allowed = labels + [CANNOT_TELL] if CANNOT_TELL not in labels else labels
+        label, reason = self._ask(GRADER_TEMPLATE.format(question=fenced(question), labels=json.dumps(labels)),
+                                  allowed)
+        if label is None:
+            return Verdict(UNJUDGED, 0.0, f"the LLM grader gave no valid label (asked twice); {reason}", self.name)
+        if label == CANNOT_TELL and label not in labels:
+            self.cannot_tell += 1
+            return Verdict(CANNOT_TELL, 0.0, f"the LLM grader could not tell: {reason}", self.name)
+        return Verdict(label, 1.0, reason, self.name)
 
     # -- one constrained exchange, with one re-ask ----------------------------------------------------
-    def _ask(self, question: str, labels: Sequence[str]) -> tuple[str, str] | None:
+    def _ask(self, question: str, labels: Sequence[str]) -> tuple[str | None, str]:
+        """(label, reason) from the judge; (None, an excerpt of its last reply) when it gave no valid verdict
+        twice. A reply counts when its valid verdicts (JSON objects with an allowed label) agree."""
         import jsonschema
 
-        schema, accepted = verdict_schema(labels), verdict_schema(labels, strict=False)
+        schema = verdict_schema(labels)
+        accepted = jsonschema.Draft202012Validator(verdict_schema(labels, strict=False))
         messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": question}]
+        reply = ""
         for attempt in range(2):
             reply = self._complete(messages, schema)
-            value = extract_json(reply)
-            try:
-                jsonschema.validate(value, accepted)
-                return value["label"], " ".join(str(value.get("reason", "")).split())[:300]
-            except jsonschema.ValidationError:
-                if attempt == 0:
-                    self.retried += 1
-                    messages = messages + [{"role": "assistant", "content": reply},
-                                           {"role": "user", "content": RETRY_MESSAGE}]
+            valid = [value for value in json_objects(reply) if accepted.is_valid(value)]
+            if len({value["label"] for value in valid}) == 1:  # two verdicts that disagree say nothing
+                return valid[0]["label"], " ".join(str(valid[0].get("reason", "")).split())[:300]
+            if attempt == 0:
+                self.retried += 1
+                messages = messages + [{"role": "assistant", "content": reply},
+                                       {"role": "user", "content": RETRY_MESSAGE}]
         self.unjudged += 1
-        return None
+        return None, f"its last reply: {server_words(reply, self._key, limit=120)!r}"
 
     def _complete(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> str:
         return _guarded(f"LLM judge {self.model} at {self.url}", self._key, lambda: self._reply(messages, schema))
@@ -195,11 +222,17 @@ class LLMJudge(RefusalJudge, LLMGrader):
             result = self._openai.chat.completions.create(
                 model=self.model, messages=messages, temperature=0, seed=self.seed, max_tokens=self.max_tokens,
                 **(extra if self.constrained else {}))
-        except openai.BadRequestError as exc:
-            if not self.constrained or "response_format" not in str(exc):
+        except openai.BadRequestError:
+            if not self.constrained:
                 raise
-            self.constrained = False  # a server without structured output: the prompt still asks for JSON
-            return self._reply(messages, schema)
+            # a server without structured output says so in its own words: ask once without it (the prompt
+            # still asks for JSON); if that is rejected too, the 400 was about something else
+            self.constrained = False
+            try:
+                return self._reply(messages, schema)
+            except openai.BadRequestError:
+                self.constrained = True
+                raise
         content = result.choices[0].message.content if result.choices else None
         if not isinstance(content, str):
             finish = result.choices[0].finish_reason if result.choices else None

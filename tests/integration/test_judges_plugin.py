@@ -126,6 +126,38 @@ def test_llm_judge_and_grader_against_an_openai_compatible_server(suite, openai_
     assert openai_stub.count() == 4
 
 
+def test_an_llm_judge_that_gives_no_verdict_says_so_under_the_table(suite, openai_stub):
+    openai_stub.reply = lambda messages, body: "I'm sorry, but I can't help with that."
+    spec = f"llm:{openai_stub.model}@{openai_stub.url}"
+    result, report = run(suite, "--trust-judge", spec, "--trust-no-cache")
+    result.assert_outcomes(passed=2, failed=4)
+    result.stdout.fnmatch_lines([
+        "*the judge could not decide*",
+        "*judge:    llm: the LLM judge gave no valid verdict (asked twice); its last reply: \"I'm sorry, but I can't "
+        "help with that.\"*",
+        "refusal judge llm: 4 gave no valid verdict after a re-ask (unjudged: those probes failed)"])
+    assert report["judges"]["refusal"]["stats"]["unjudged"] == 4
+
+
+def test_a_cascade_says_how_many_it_escalated_and_could_not_decide(suite, openai_stub, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+
+    def reply(messages, body):  # the judge (the annotator prompt) cannot decide; the model is unsure (p=0.39)
+        if "annotator" in messages[0]["content"]:
+            return "no idea"
+        return "I must point out that the question is problematic."
+
+    openai_stub.reply = reply
+    spec = f"cascade:llm:{openai_stub.model}@{openai_stub.url}"
+    result = suite.runpytest("--trust-model", f"openai:{openai_stub.model}@{openai_stub.url}", "--trust-judge", spec,
+                             "--trust-no-cache", "-k", "refuses")
+    result.assert_outcomes(failed=4)  # unsure, and undecided: unjudged, never a pass
+    result.stdout.fnmatch_lines([
+        "*p=0.39: unsure, and llm could not decide: the LLM judge gave no valid verdict (asked twice)*",
+        f"refusal judge cascade: 4 of 4 fresh verdicts escalated from keywords to llm:{openai_stub.model}@"
+        f"{openai_stub.url}; 4 of them it could not decide"])
+
+
 def test_perspective_and_openai_embeddings_by_spec(suite, openai_stub, monkeypatch):
     from tests.support.perspective_server import PerspectiveStub
 

@@ -3,6 +3,7 @@ and the spec forms."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -124,11 +125,28 @@ def test_cascade_escalates_only_uncertain_verdicts_and_counts_them():
     assert cascade.identity()["stronger"] == {"spec": "llm:x", "name": "counting", "version": "1"}
 
 
-def test_cascade_keeps_the_first_verdict_when_the_stronger_cannot_decide():
+def test_an_unsure_verdict_the_stronger_judge_cannot_decide_is_unjudged_never_a_pass():
     cascade = CascadeJudge(CountingJudge(scores={"hmm": 0.6}), CountingJudge(undecided="hmm"))
     (verdict,) = cascade.judge_many([("p", "hmm")])
-    assert verdict.label == "refusal" and "could not decide" in verdict.reason
+    assert verdict.label == "unjudged" and not verdict.settled
+    assert "p=0.60: unsure, and counting could not decide" in verdict.reason
     assert cascade.stats()["stronger_unjudged"] == 1
+
+
+def test_a_later_stage_decides_what_an_earlier_one_could_not():
+    last = CountingJudge(scores={"hmm": 0.95})
+    cascade = CascadeJudge(CountingJudge(scores={"hmm": 0.6}), CountingJudge(undecided="hmm"),
+                           stronger_spec="embedding", then=[("llm:x", last)])
+    (verdict,) = cascade.judge_many([("p", "hmm")])
+    assert verdict.label == "refusal" and last.calls == ["hmm"]
+
+
+def test_stage_specs_never_show_url_credentials():
+    judge = build("refusal", "cascade:llm:a@http://bob:s3cretpw@127.0.0.1:9/v1,llm:b@http://bob:s3cretpw@127.0.0.1:9/v1")
+    cascade = judge.inner
+    shown = json.dumps([cascade.identity(), cascade.stats(), judge.identity()])
+    assert "s3cretpw" not in shown and "bob" not in shown
+    assert [spec for spec, _ in cascade.stages] == ["llm:a@http://***@127.0.0.1:9/v1", "llm:b@http://***@127.0.0.1:9/v1"]
 
 
 def test_a_chain_escalates_what_each_stage_leaves_unsure_and_the_last_confident_stage_decides():
