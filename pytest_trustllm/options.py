@@ -47,6 +47,11 @@ _FLAG_OPTIONS = [
 ]
 
 
+def value_option_names() -> list[str]:
+    """The options that take a value (``--trust-cache PATH`` & co)."""
+    return [option for option, *_ in _VALUE_OPTIONS]
+
+
 def _ini_type(kind: str):
     """How an ini key of KIND ("string", "int", "float", "bool") is registered. pytest 9's native ``[tool.pytest]``
     table keeps TOML's types and checks them against the registered one, so ``trust_sample = 1`` needs a number

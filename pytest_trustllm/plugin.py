@@ -27,6 +27,9 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "counts toward the task's metrics and gates")
     for dim in DIMENSIONS:
         config.addinivalue_line("markers", f"{dim}: trust probes of the {dim} dimension")
+    from .rootdir_check import check_rootdir
+
+    check_rootdir(config, options.value_option_names())  # --trust-cache PATH must not move the rootdir
     settings = options.resolve(config)
     state = TrustState(config, settings)
     config.stash[STATE_KEY] = state
