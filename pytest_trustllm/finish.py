@@ -11,21 +11,26 @@ from typing import Any
 import pytest
 
 WORKER_JUDGES = "trustllm_judges"
+WORKER_DESELECTED = "trustllm_deselected"
 
 
 def publish_worker_identities(state) -> None:
-    """xdist worker: hand the judges it built to the controller (which builds none itself)."""
+    """xdist worker: hand the judges it built, and how many probes it deselected, to the controller (which
+    builds no judge and collects nothing itself)."""
     output = getattr(state.config, "workeroutput", None)
     if output is not None:
         output[WORKER_JUDGES] = state.identities()["judges"]
+        output[WORKER_DESELECTED] = state.deselected_probes
 
 
 def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
     from . import report, summary
 
     result = summary.build(state.results, state.baseline)
-    # -x / --maxfail: the probes after the stop never ran, so the gates cannot pass the run
+    # -x / --maxfail, Ctrl-C: the probes after the stop never ran, so the gates cannot pass the run
     stopped = session.shouldfail or session.shouldstop
+    if not stopped and exitstatus == pytest.ExitCode.INTERRUPTED:
+        stopped = "interrupted"
     status = summary.exit_status(result, int(exitstatus), state.settings.strict, bool(stopped))
     full: dict[str, Any] = {
         "schema_version": 1,
@@ -34,6 +39,7 @@ def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
                 "duration_s": round(time.time() - state.started, 3), "exit_status": status,
                 "pytest_exit_status": int(exitstatus), "strict": state.settings.strict,
                 "stopped_early": str(stopped) if stopped else None,
+                "deselected_probes": state.deselected_probes,
                 "sample": state.settings.sample, "seed": state.settings.seed, "totals": result["totals"],
                 "baseline": state.baseline.identity() if state.baseline else None},
         **{k: result[k] for k in ("tasks", "dimensions", "gates", "cases", "warnings")},

@@ -84,6 +84,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     mark_dimensions(items)
 
 
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        state = items[0].config.stash.get(STATE_KEY, None)
+        if state is not None:
+            state.deselected_probes += sum(1 for item in items if item.get_closest_marker("trust") is not None)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     from .collection import plan_responses
     from .prefetch_hooks import usage_errors_stop_workers
@@ -134,8 +141,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         pass  # xdist: the run was stopped (no model or judge), so no metric or gate means anything
     elif exitstatus == pytest.ExitCode.USAGE_ERROR:
         pass  # a mistake found while collecting (a probe's gates): nothing ran, nothing to gate
-    elif not _planning_only(session.config) and (state.results.records or state.settings.gates):
-        finish_session(state, session, exitstatus)
+    elif _planning_only(session.config):
+        pass
+    elif state.results.records or state.settings.gates or (
+            exitstatus == pytest.ExitCode.INTERRUPTED and (state.settings.report or state.settings.card)):
+        finish_session(state, session, exitstatus)  # interrupted before any probe ran: a report that says so
 
 
 def _planning_only(config: pytest.Config) -> bool:

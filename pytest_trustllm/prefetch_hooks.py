@@ -39,9 +39,11 @@ class ResponsesPlugin:
     def pytest_testnodedown(self, node, error) -> None:
         output = getattr(node, "workeroutput", None) or {}
         self.state.prefetcher.merge_worker(output)
-        from .finish import WORKER_JUDGES
+        from .finish import WORKER_DESELECTED, WORKER_JUDGES
 
         self.state.worker_judges.update(output.get(WORKER_JUDGES, {}))
+        # every worker collects (and deselects) the whole suite
+        self.state.deselected_probes = max(self.state.deselected_probes, output.get(WORKER_DESELECTED, 0))
         self.state.unavailable = self.state.unavailable or output.get(UNAVAILABLE_OUTPUT)
 
     @pytest.hookimpl(trylast=True)  # after the gates decided: a model that could not serve is a usage error

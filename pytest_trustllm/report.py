@@ -144,6 +144,11 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
     if stopped:
         lines.append(f"the run stopped early ({stopped}): the gates were computed on a partial run, so they "
                      "cannot pass it (pytest's exit status stands)")
+    deselected = summary.get("run", {}).get("deselected_probes")
+    if deselected:
+        ran = summary["run"]["totals"]["probes"]
+        lines.append(f"{deselected} probe{'s were' if deselected != 1 else ' was'} deselected (-k, -m, --deselect, "
+                     f"--lf): the metrics and gates cover the {ran} selected, not the whole suite")
     for gate in summary["gates"]:
         status = "passed" if gate["passed"] else "FAILED"
         value = gate.get("bound", gate["value"]) if gate["ci"] else gate["value"]
