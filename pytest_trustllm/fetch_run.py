@@ -150,17 +150,70 @@ def _generate(model, batch: list[Request], params) -> list[Any]:
     return texts
 
 
+PLAIN_EVERY_S = 30.0  # a progress line this often when stderr is a log, not a terminal
+
+
+class PlainProgress:
+    """Progress for logs (stderr is not a terminal: CI): one line every PLAIN_EVERY_S seconds while the fetch
+    runs, from a thread, so a slow or stuck fetch still shows it is alive (CI systems kill silent steps), with
+    the rate and the time left. A fetch shorter than that prints nothing."""
+
+    def __init__(self, total: int, stream: Any, every: float) -> None:
+        self.total, self.done, self.stream, self.every = total, 0, stream, every
+        self.lines = 0
+        self.started = time.perf_counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="trustllm-progress", daemon=True)
+        self._thread.start()
+
+    def advance(self, n: int) -> None:
+        self.done += n  # one writer (the fetch); the thread only reads
+
+    def line(self) -> str:
+        elapsed = time.perf_counter() - self.started
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        left = f", about {_duration((self.total - self.done) / rate)} left" if rate > 0 else ""
+        return (f"pytest-trustllm: answers {self.done}/{self.total} ({self.done / self.total:.0%}) after "
+                f"{_duration(elapsed)}, {rate:.1f}/s{left}")
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            print(self.line(), file=self.stream, flush=True)
+            self.lines += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds} s" if seconds < 120 else f"{seconds // 60} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+
+
 @contextlib.contextmanager
 def progress_for(config, total: int, is_worker: bool):
-    """A rich progress bar (done/total, rate, ETA) on stderr when it is a terminal; silent otherwise.
+    """A rich progress bar (done/total, rate, ETA) on stderr when it is a terminal; a plain line every
+    ``PLAIN_EVERY_S`` seconds otherwise (:class:`PlainProgress`); nothing in xdist workers (their output is
+    not shown).
 
     The fetch runs inside a probe's setup, where pytest captures output: capture is suspended around it.
     """
     capture = config.pluginmanager.getplugin("capturemanager")
     suspended = capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext()
     with suspended:
-        if is_worker or total < 2 or not sys.stderr.isatty():
+        if is_worker or total < 2:
             yield lambda n: None
+            return
+        if not sys.stderr.isatty():
+            plain = PlainProgress(total, sys.stderr, PLAIN_EVERY_S)
+            try:
+                yield plain.advance
+            finally:
+                plain.stop()
+            if plain.lines:
+                print(f"pytest-trustllm: {total} answers in {_duration(time.perf_counter() - plain.started)}",
+                      file=sys.stderr, flush=True)
             return
         from rich.console import Console
         from rich.progress import (
