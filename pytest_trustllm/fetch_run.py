@@ -25,11 +25,13 @@ Settle = Callable[[Request, "str | None", "str | None"], None]  # (request, text
 @dataclass
 class FetchStats:
     generated: int = 0
-    cached: int = 0
     shared: int = 0  # xdist: answered by another worker of the same run
     failed: int = 0
-    replay_misses: int = 0
+    unsaved: int = 0  # answers the response cache could not store (kept for this run only)
     seconds: float = 0.0
+    # by key, so xdist workers whose windows overlap count an answer once: from earlier runs; not in the cache
+    cached_keys: set = field(default_factory=set)
+    missed_keys: set = field(default_factory=set)
     calls: CallStats = field(default_factory=CallStats)
     lowest_concurrency: int | None = None
     params: Counter = field(default_factory=Counter)  # JSON of GenParams -> requests sent with them
@@ -37,15 +39,29 @@ class FetchStats:
     def count_params(self, params) -> None:
         self.params[json.dumps(params.as_dict(), sort_keys=True)] += 1
 
+    @property
+    def cached(self) -> int:
+        return len(self.cached_keys)
+
+    @property
+    def replay_misses(self) -> int:
+        return len(self.missed_keys)
+
     def as_dict(self) -> dict:
         return {"generated": self.generated, "cached": self.cached, "shared": self.shared, "failed": self.failed,
-                "replay_misses": self.replay_misses, "seconds": round(self.seconds, 3),
+                "replay_misses": self.replay_misses, "unsaved": self.unsaved, "seconds": round(self.seconds, 3),
                 "retries": self.calls.retries, "rate_limited": self.calls.rate_limited,
                 "lowest_concurrency": self.lowest_concurrency, "params": dict(self.params)}
 
+    def published(self) -> dict:
+        """:meth:`as_dict` with the keys behind the counts, for the xdist controller's :meth:`merge`."""
+        return {**self.as_dict(), "cached_keys": sorted(self.cached_keys), "missed_keys": sorted(self.missed_keys)}
+
     def merge(self, other: dict) -> None:
-        for name in ("generated", "cached", "shared", "failed", "replay_misses"):
+        for name in ("generated", "shared", "failed", "unsaved"):
             setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
+        self.cached_keys.update(other.get("cached_keys", ()))
+        self.missed_keys.update(other.get("missed_keys", ()))
         self.seconds = max(self.seconds, float(other.get("seconds", 0)))  # workers fetch side by side
         self.calls.retries += int(other.get("retries", 0))
         self.calls.rate_limited += int(other.get("rate_limited", 0))

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -91,6 +93,12 @@ class Prefetcher:
 
     # -- fetching ------------------------------------------------------------------------------------------
     def fetch(self, requests: list[Request]) -> dict[Request, Response]:
+        try:
+            return self._fetch(requests)
+        finally:
+            self.publish()  # every path, cache hits and replay misses too: the controller counts them all
+
+    def _fetch(self, requests: list[Request]) -> dict[Request, Response]:
         model = self.state.model
         if self.settings.replay and not uses_cache(model):
             raise pytest.UsageError(f"--trust-replay: {strip_credentials(self.settings.model)} answers are never cached (inline models "
@@ -108,18 +116,15 @@ class Prefetcher:
             for r in requests:
                 if r not in answers:
                     answers[r] = Response(None, error=REPLAY_MISS, replay_miss=True)
-                    self.stats.replay_misses += 1
+                    self.stats.missed_keys.add(keys[r])
             return answers
         todo = [r for r in requests if r not in answers]
         if not todo:
             return answers
-        try:
-            if self.coordinating(model):
-                self._fetch_shared(model, store, requests[0], todo, keys, answers)
-            else:
-                self._generate(model, todo, keys, store if persistent else None, answers)
-        finally:
-            self.publish()
+        if self.coordinating(model):
+            self._fetch_shared(model, store, requests[0], todo, keys, answers)
+        else:
+            self._generate(model, todo, keys, store if persistent else None, answers)
         return answers
 
     def _take_hits(self, store, requests, keys, answers) -> int:
@@ -132,7 +137,7 @@ class Prefetcher:
                 if created >= self.started:
                     self.stats.shared += 1
                 else:
-                    self.stats.cached += 1
+                    self.stats.cached_keys.add(keys[request])
         return sum(1 for r in requests if keys[r] in hits)
 
     def window_size(self, model) -> int:
@@ -181,12 +186,12 @@ class Prefetcher:
             if text is not None:
                 self.stats.generated += 1
                 if store is not None:
-                    store.put(keys[request], text, model=identity, params=request.params.as_dict(),
-                              prompt=request.prompt, sample=request.sample)
+                    self._keep(lambda: store.put(keys[request], text, model=identity, params=request.params.as_dict(),
+                                                 prompt=request.prompt, sample=request.sample), store)
             else:
                 self.stats.failed += 1
             if claimed:
-                store.release(self.run_id, keys[request], error)
+                self._keep(lambda: store.release(self.run_id, keys[request], error), store)
 
         heartbeat = Heartbeat(store.path, self.run_id, self.owner) if claimed else None
         started = time.perf_counter()
@@ -209,6 +214,19 @@ class Prefetcher:
             if heartbeat is not None:
                 heartbeat.stop()
 
+    def _keep(self, write: Callable[[], None], store) -> None:
+        """A write to the response cache. One that fails (the file locked by another program past the busy
+        timeout, a full disk, the file removed) costs the cache that answer, never the run: the answer is kept
+        for this run, counted as ``unsaved``, and the first failure is a warning naming the file."""
+        try:
+            write()
+        except sqlite3.Error as exc:
+            self.stats.unsaved += 1
+            if self.stats.unsaved == 1:
+                warnings.warn(pytest.PytestWarning(
+                    f"pytest-trustllm: the response cache {store.path} could not store an answer ({exc}); this run "
+                    "keeps its answers, but a later run will ask the model again for those not stored"), stacklevel=2)
+
     def loop(self) -> asyncio.AbstractEventLoop:
         """One event loop per process, kept between windows: API clients keep their connection pools."""
         if self._loop is None:
@@ -220,7 +238,7 @@ class Prefetcher:
         """xdist worker: hand identity and counters to the controller (sent when the worker finishes)."""
         output = getattr(self.state.config, "workeroutput", None)
         if output is not None and self.state._model is not None:
-            output["trustllm_fetch"] = {"identity": self.state._model.identity(), "stats": self.stats.as_dict()}
+            output["trustllm_fetch"] = {"identity": self.state._model.identity(), "stats": self.stats.published()}
 
     def merge_worker(self, output: dict) -> None:
         """Controller: fold one worker's published identity and counters into this run's."""

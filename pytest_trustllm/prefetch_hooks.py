@@ -75,6 +75,8 @@ class ResponsesPlugin:
                 parts.append(f"{stats.shared} read from other xdist workers")
             if stats.failed:
                 parts.append(f"{stats.failed} failed")
+            if stats.unsaved:
+                parts.append(f"{stats.unsaved} not stored in the cache")
             if stats.calls.retries:
                 parts.append(f"{stats.calls.retries} retries ({stats.calls.rate_limited} rate limited)")
             terminalreporter.write_line(f"pytest-trustllm: {total} answers: {', '.join(parts)}")

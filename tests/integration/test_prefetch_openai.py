@@ -174,3 +174,40 @@ def test_replay_of_a_model_that_is_never_cached_is_one_clear_error(pytester):
     result = pytester.runpytest("--trust-model=rules", "--trust-replay")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["*--trust-replay: rules answers are never cached*nothing to replay*"])
+
+
+def test_a_cache_that_cannot_store_costs_the_cache_not_the_run(pytester, openai_stub, monkeypatch):
+    import sqlite3
+
+    from pytest_trustllm.cache import ResponseCache
+
+    def locked(self, *args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(ResponseCache, "put", locked)  # another program holds the file past the busy timeout
+    write_suite(pytester, prompts(6))
+    result = pytester.runpytest(model_arg(openai_stub), "--trust-report=r.json")
+    result.assert_outcomes(passed=6, warnings=1)
+    result.stdout.fnmatch_lines([
+        "*pytest-trustllm: the response cache *responses.sqlite3 could not store an answer (database is locked); "
+        "this run keeps its answers, but a later run will ask the model again for those not stored",
+        "pytest-trustllm: 6 answers: 6 generated, 0 from the cache, 6 not stored in the cache"])
+    assert read_json(pytester.path / "r.json")["generation"]["answers"]["unsaved"] == 6
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_xdist_counts_each_answer_once_from_the_cache_and_in_replay(pytester, openai_stub):
+    write_suite(pytester, prompts(40))
+    first = pytester.runpytest_subprocess(model_arg(openai_stub), "-n", "2", "--trust-report=r.json")
+    first.assert_outcomes(passed=40)
+    assert read_json(pytester.path / "r.json")["generation"]["answers"]["generated"] == 40
+    warm = pytester.runpytest_subprocess(model_arg(openai_stub), "-n", "2", "--trust-report=r.json")
+    warm.assert_outcomes(passed=40)
+    warm.stdout.fnmatch_lines(["pytest-trustllm: 40 answers: 0 generated, 40 from the cache"])
+    assert read_json(pytester.path / "r.json")["generation"]["answers"]["cached"] == 40
+    write_suite(pytester, prompts(40) + prompts(3, "new"))
+    replay = pytester.runpytest_subprocess(model_arg(openai_stub), "-n", "2", "--trust-replay", "--trust-report=r.json")
+    replay.assert_outcomes(passed=40, errors=3)
+    answers = read_json(pytester.path / "r.json")["generation"]["answers"]
+    assert (answers["cached"], answers["replay_misses"]) == (40, 3)
+    assert openai_stub.count() == 40
