@@ -73,6 +73,22 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+def _not_writable(path: Path) -> str:
+    """Why SQLite may fail on a file it can read: its folder or the file is not writable (a read-only mount)."""
+    for target in (path.parent, path):
+        if target.exists() and not os.access(target, os.W_OK):
+            return (f"; {target} is not writable, and SQLite writes beside the cache even to read it (WAL "
+                    "journal): copy the cache to a writable place, or give --trust-cache a writable path")
+    return ""
+
+
 class ResponseCache:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -87,7 +103,7 @@ class ResponseCache:
         try:
             self._conn = connect(self.path)
         except sqlite3.Error as exc:
-            raise CacheUnusable(self.path, f"SQLite cannot open it ({exc})") from None
+            raise CacheUnusable(self.path, f"SQLite cannot open it ({exc}){_not_writable(self.path)}") from None
         try:
             self._check_ours()
             mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -102,11 +118,16 @@ class ResponseCache:
             self._conn.close()
             if _is_corrupt(exc):
                 raise CacheCorrupt(f"{self.path}: {exc}") from None
-            raise CacheUnusable(self.path, f"SQLite cannot use it ({exc})") from None
+            raise CacheUnusable(self.path, f"SQLite cannot use it ({exc}){_not_writable(self.path)}") from None
         if version != SCHEMA_VERSION:
             self._conn.close()
             raise CacheCorrupt(f"{self.path}: schema version {version}, expected {SCHEMA_VERSION}")
         self.journal_mode = mode
+        self.inode = _inode(self.path)
+
+    def still_there(self) -> bool:
+        """Whether the path still names the file this cache writes to (not removed or replaced mid-run)."""
+        return self.inode is not None and _inode(self.path) == self.inode
 
     def _check_ours(self) -> None:
         """An SQLite database with other tables, or with our table names but other columns, belongs to another

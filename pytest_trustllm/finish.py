@@ -30,7 +30,7 @@ def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
     # -x / --maxfail, Ctrl-C: the probes after the stop never ran, so the gates cannot pass the run
     stopped = session.shouldfail or session.shouldstop
     if not stopped and exitstatus == pytest.ExitCode.INTERRUPTED:
-        stopped = "interrupted"
+        stopped = "terminated (SIGTERM)" if state.terminated else "interrupted"
     status = summary.exit_status(result, int(exitstatus), state.settings.strict, bool(stopped))
     full: dict[str, Any] = {
         "schema_version": 1,
@@ -70,6 +70,31 @@ def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
         if written:  # they said 0: write them again with the status the run ends with
             _write_outputs(state, full, written, status)
     session.exitstatus = status
+
+
+def stop_on_sigterm(state) -> None:
+    """SIGTERM (a CI job cancelled or timed out, ``docker stop``) stops a run with probes as Ctrl-C does: the
+    probes that ran are gated as a run stopped early, the report and card are written, and every answer
+    received is already in the cache. Only where nothing else handles SIGTERM, in the main thread; a second
+    SIGTERM ends the process at once; the previous handling comes back when pytest ends."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        state.terminated = True
+        raise KeyboardInterrupt("SIGTERM")
+
+    def restore() -> None:
+        if signal.getsignal(signal.SIGTERM) is interrupt:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    signal.signal(signal.SIGTERM, interrupt)
+    state.config.add_cleanup(restore)
 
 
 def describe_error(exc: BaseException) -> str:

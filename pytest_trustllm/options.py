@@ -140,6 +140,20 @@ def _path(raw: str, base: Path) -> Path | None:
     return path if path.is_absolute() else base / path
 
 
+def _check_writable(path: Path | None, raw: str, flag: str) -> None:
+    """A usage error, before the run, for an output file that cannot be written at the end of it: the path is a
+    folder, or the nearest existing folder above it is not writable (missing folders are created)."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise pytest.UsageError(f"{flag}={raw}: is a folder; give a file path, e.g. {Path(raw) / 'trust.json'}")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise pytest.UsageError(f"{flag}={raw}: cannot be written: the folder {folder} is not writable")
+
+
 def _number(config: pytest.Config, name: str, kind: type, minimum: float, what: str):
     raw, _, flag = _source(config, name)
     if raw == "":
@@ -193,10 +207,12 @@ def resolve(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"gate {regression!r} compares with a baseline: give --trust-baseline=REPORT.json "
                                 "(the JSON report of an earlier run, written with --trust-report)")
 
-    report, report_dir, _ = _source(config, "trust_report")
+    report, report_dir, report_flag = _source(config, "trust_report")
     card, card_dir, card_flag = _source(config, "trust_card")
     if card:
         check_card_path(card, card_flag)
+    for raw, base, flag in ((report, report_dir, report_flag), (card, card_dir, card_flag)):
+        _check_writable(_path(raw, base), raw, flag)
     cache, cache_dir, _ = _source(config, "trust_cache")
     if config.getoption("trust_replay") and config.getoption("trust_no_cache"):
         raise pytest.UsageError("--trust-replay answers from the response cache only; it cannot be combined "

@@ -102,6 +102,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
             check_judges(state.configured_judges(), session.items)
         plan_responses(state, session.items)
+    if not state.is_worker and any(item.get_closest_marker("trust") for item in session.items):
+        from .finish import stop_on_sigterm
+
+        stop_on_sigterm(state)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -80,6 +80,11 @@ class ResponsesPlugin:
             if stats.calls.retries:
                 parts.append(f"{stats.calls.retries} retries ({stats.calls.rate_limited} rate limited)")
             terminalreporter.write_line(f"pytest-trustllm: {total} answers: {', '.join(parts)}")
+        store = state.prefetcher._store
+        if store is not None and not store.still_there():
+            terminalreporter.write_line(f"pytest-trustllm: the response cache {store.path} was removed or replaced "
+                                        "during the run: this run's answers were not kept, so the next run asks "
+                                        "the model again", red=True)
         if state.unavailable:
             terminalreporter.write_line(f"pytest-trustllm: stopped: {state.unavailable}", red=True)
         if self.replay_misses:

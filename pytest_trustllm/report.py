@@ -168,6 +168,11 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
         if failed > tolerated:
             line += f"; {failed - tolerated} other failures belong to tasks whose gates failed or that have none"
         lines.append(line)
+    others = totals.get("other_failures", 0)
+    if others:
+        lines.append(f"{others} test{'s' if others != 1 else ''} outside the probes failed (an ordinary test, a "
+                     "conftest error, or a probe whose xdist worker crashed: pytest's summary names it), so the "
+                     "run fails whatever the gates say")
     lines.extend(f"warning: {warning}" for warning in summary.get("warnings", ()))
     from .judges.measured import describe
 

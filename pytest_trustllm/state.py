@@ -38,6 +38,7 @@ class TrustState:
         self.baseline: Any = None  # controller: the --trust-baseline report (baseline.Baseline)
         self.unavailable: str | None = None  # xdist controller: why the workers stopped (see stop_run)
         self._datasets: dict[str, list[dict[str, Any]]] = {}
+        self.terminated = False  # SIGTERM stopped the run (finish.stop_on_sigterm)
         self.deselected_probes = 0  # probes -k/-m/--deselect/--lf left out: the gates see the others only
         self.collection_problems: list[str] = []  # usage errors met while parametrizing, raised after collection
         self.is_worker = hasattr(config, "workerinput")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .core_suite import write_suite
+from .core_suite import MODEL_ARG, write_suite
 
 
 @pytest.mark.parametrize(
@@ -84,3 +84,26 @@ def test_help_lists_the_option_group(pytester):
     result.stdout.fnmatch_lines(["trustworthiness of LLMs (pytest-trustllm):", "*--trust-model=MODEL*",
                                  "*--trust-gate=EXPR*", "*--trust-replay*", "*--trust-strict*"])
     result.stdout.fnmatch_lines(["*trust_gates (linelist)*"])
+
+
+def test_an_output_path_that_cannot_be_written_is_a_usage_error_before_the_run(pytester, monkeypatch):
+    import importlib
+    import os
+
+    options = importlib.import_module("pytest_trustllm.options")
+    write_suite(pytester, n=2, refuse=2)
+    (pytester.path / "out").mkdir()
+    result = pytester.runpytest(MODEL_ARG, "--trust-report=out")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --trust-report=out: is a folder; give a file path, e.g. out/trust.json"])
+    assert "passed" not in result.stdout.str()  # nothing ran
+
+    readonly = str(pytester.path / "ro")
+    (pytester.path / "ro").mkdir()
+    real_access = os.access
+    monkeypatch.setattr(options.os, "access", lambda path, mode: False if str(path) == readonly else real_access(path, mode))
+    result = pytester.runpytest(MODEL_ARG, f"--trust-card={readonly}/new/card.md")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: --trust-card={readonly}/new/card.md: cannot be written: the folder {readonly} "
+                                 "is not writable"])
+    assert pytester.runpytest(MODEL_ARG, "--trust-report=new/folder/r.json").ret == pytest.ExitCode.OK  # folders made

@@ -64,3 +64,25 @@ def test_deselected_probes_are_named_under_the_table_and_in_the_report(pytester,
     assert report(pytester)["run"]["deselected_probes"] == 1
     whole = pytester.runpytest_subprocess("-p", "no:randomly", "--trust-report", "r.json", *workers)
     assert "deselected (-k" not in whole.stdout.str() and report(pytester)["run"]["deselected_probes"] == 0
+
+
+def test_sigterm_stops_like_ctrl_c_and_the_report_says_so(pytester):
+    pytester.makepyfile(test_s=SUITE.format(interrupt_at=-1).replace(
+        "    assert i % 4", "    if i == 5:\n        import os, signal\n        os.kill(os.getpid(), signal.SIGTERM)\n"
+                           "    assert i % 4"))
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "--trust-report", "r.json")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["the run stopped early (terminated (SIGTERM)): the gates were computed on a partial "
+                                 "run*"])
+    run = report(pytester)["run"]
+    assert run["stopped_early"] == "terminated (SIGTERM)" and run["totals"]["probes"] == 5
+
+
+def test_a_run_without_probes_leaves_sigterm_alone(pytester):
+    pytester.makepyfile(test_plain='''
+import signal
+
+def test_default_handler():
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+''')
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=1)

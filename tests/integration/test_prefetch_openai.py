@@ -211,3 +211,40 @@ def test_xdist_counts_each_answer_once_from_the_cache_and_in_replay(pytester, op
     answers = read_json(pytester.path / "r.json")["generation"]["answers"]
     assert (answers["cached"], answers["replay_misses"]) == (40, 3)
     assert openai_stub.count() == 40
+
+
+def test_a_cache_removed_during_the_run_is_reported(pytester, openai_stub):
+    write_suite(pytester, prompts(3))
+    pytester.makeconftest('''
+import pathlib
+
+def pytest_runtest_teardown(item):
+    for path in pathlib.Path("cache").glob("c.sqlite3*"):
+        path.unlink()  # a CI clean-up removes the cache while the run goes on
+''')
+    result = pytester.runpytest(model_arg(openai_stub), "--trust-cache=cache/c.sqlite3")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["pytest-trustllm: the response cache *c.sqlite3 was removed or replaced during the "
+                                 "run: this run's answers were not kept, so the next run asks the model again"])
+
+
+def test_a_cache_in_a_folder_sqlite_cannot_write_says_why(tmp_path, monkeypatch):
+    import importlib
+    import os
+
+    cache_module = importlib.import_module("pytest_trustllm.cache")  # the module pytester's runs left loaded
+    CacheUnusable, ResponseCache = cache_module.CacheUnusable, cache_module.ResponseCache  # noqa: N806
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    (folder / "c.sqlite3").write_bytes(b"")
+    real_access = os.access
+    monkeypatch.setattr(cache_module.os, "access", lambda p, mode: False if str(p) == str(folder) else real_access(p, mode))
+    monkeypatch.setattr(cache_module, "connect", lambda path: (_ for _ in ()).throw(
+        __import__("sqlite3").OperationalError("unable to open database file")))
+    with pytest.raises(CacheUnusable) as info:
+        ResponseCache(folder / "c.sqlite3")
+    assert str(info.value) == (f"cannot use {folder / 'c.sqlite3'} as the response cache: SQLite cannot open it "
+                               f"(unable to open database file); {folder} is not writable, and SQLite writes beside "
+                               "the cache even to read it (WAL journal): copy the cache to a writable place, or give "
+                               "--trust-cache a writable path")
