@@ -71,6 +71,32 @@ def check_markers(items: list[pytest.Item]) -> None:
             raise pytest.UsageError(f"{test}: {exc}") from None
 
 
+def upcoming_answers(state, n: int) -> list[tuple[str, str]]:
+    """(prompt, answer) of up to N probes after the running one, of its task, whose answers have come already
+    (nothing is fetched): what a refusal judge may judge ahead (:mod:`.judges.lookahead`)."""
+    from .context import current_item
+    from .responses import Request
+
+    item = current_item()
+    order = state.item_order
+    case = case_of(item) if item is not None else None
+    if case is None or item.nodeid not in order:
+        return []
+    items = state.items
+    found: list[tuple[str, str]] = []
+    start = order[item.nodeid] + 1
+    for following in items[start:start + 4 * n]:  # a few other tests between probes are skipped, not searched
+        other = case_of(following)
+        if other is None or (other.dimension, other.task) != (case.dimension, case.task):
+            continue
+        response = state.responder.peek(Request(other.prompts[0], other.params, other.sample))
+        if response is not None and response.text is not None:
+            found.append((other.prompt, response.text))
+            if len(found) >= n:
+                break
+    return found
+
+
 def plan_responses(state, items: list[pytest.Item]) -> None:
     """Register the prompts of every selected probe that reads a response, in run order.
 
@@ -81,6 +107,8 @@ def plan_responses(state, items: list[pytest.Item]) -> None:
              if {"trust_response", "trust_responses"} & set(getattr(item, "fixturenames", ()))
              if (case := case_of(item)) is not None]
     state.responder.plan(cases)
+    state.items = list(items)
+    state.item_order = {item.nodeid: i for i, item in enumerate(items)}
     if cases and not state.config.option.collectonly:
         state.model  # noqa: B018  (resolving it is the point)
 

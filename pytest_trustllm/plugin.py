@@ -98,9 +98,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     state = session.config.stash[STATE_KEY]
     with usage_errors_stop_workers(state):
         if not session.config.option.collectonly:  # a judge's missing package: one line before any model call
+            from .models.env import judge_ahead
             from .requirements import check_judges
 
             check_judges(state.configured_judges(), session.items)
+            judge_ahead()  # TRUSTLLM_JUDGE_AHEAD: a wrong value stops here, not in the first probe
         plan_responses(state, session.items)
     if not state.is_worker and any(item.get_closest_marker("trust") for item in session.items):
         from .finish import stop_on_sigterm

@@ -82,6 +82,10 @@ class Responder:
             self._answers.update(self._fetch(pending))
         return self._answers[request]
 
+    def peek(self, request: Request) -> Response | None:
+        """The answer to REQUEST if it has come already; never fetches."""
+        return self._answers.get(request)
+
     @property
     def pending(self) -> int:
         return sum(1 for r in self._planned if r not in self._answers)

@@ -38,6 +38,8 @@ class TrustState:
         self.baseline: Any = None  # controller: the --trust-baseline report (baseline.Baseline)
         self.unavailable: str | None = None  # xdist controller: why the workers stopped (see stop_run)
         self._datasets: dict[str, list[dict[str, Any]]] = {}
+        self.items: list[Any] = []  # the run's items in order, and nodeid -> position (judging ahead)
+        self.item_order: dict[str, int] = {}
         self.terminated = False  # SIGTERM stopped the run (finish.stop_on_sigterm)
         self.deselected_probes = 0  # probes -k/-m/--deselect/--lf left out: the gates see the others only
         self.collection_problems: list[str] = []  # usage errors met while parametrizing, raised after collection
@@ -137,8 +139,25 @@ class TrustState:
                 self.stop_run(f"the pytest_trustllm_make_judge hook for the {kind} judge {shown!r} returned a "
                               f"{type(judge).__name__}, which has no {' or '.join(n + '()' for n in needs)} "
                               "(see docs/hooks.md)")
-            self._judges[key] = judge
+            self._judges[key] = self._judging_ahead(kind, judge)
         return self._judges[key]
+
+    def _judging_ahead(self, kind: str, judge: Any) -> Any:
+        """A built-in expensive refusal judge judges the next probes' answers with the one asked for
+        (:mod:`.judges.lookahead`); not in xdist workers, nor for a hook's judge, nor with TRUSTLLM_JUDGE_AHEAD=0."""
+        from .judges.verdict_cache import CachedRefusalJudge
+
+        if kind != "refusal" or self.is_worker or not isinstance(judge, CachedRefusalJudge):
+            return judge
+        from .models.env import judge_ahead
+
+        ahead = judge_ahead()
+        if not ahead:
+            return judge
+        from .collection import upcoming_answers
+        from .judges.lookahead import LookaheadJudge
+
+        return LookaheadJudge(judge, lambda n: upcoming_answers(self, n), ahead)
 
     @property
     def prefetcher(self):

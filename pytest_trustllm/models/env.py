@@ -17,6 +17,7 @@ RETRIES = "TRUSTLLM_RETRIES"
 BACKOFF_S = "TRUSTLLM_BACKOFF_S"
 BACKOFF_MAX_S = "TRUSTLLM_BACKOFF_MAX_S"
 OPENAI_TIMEOUT = "TRUSTLLM_OPENAI_TIMEOUT"
+JUDGE_AHEAD = "TRUSTLLM_JUDGE_AHEAD"
 
 
 def env_number(name: str, default: float, *, whole: bool = False, minimum: float = 0.0,
@@ -61,6 +62,11 @@ def api_key(*variables: str) -> str:
                                         "HTTP header; it may have come with a copy and paste: set the key again")
             return Hidden(key)  # shown as '***' in any traceback's locals (--showlocals)
     return ""
+
+
+def judge_ahead() -> int:
+    """``TRUSTLLM_JUDGE_AHEAD``: answers an expensive refusal judge judges ahead of the probes (default 31, 0 off)."""
+    return int(env_number(JUDGE_AHEAD, 31, whole=True))
 
 
 def openai_timeout() -> float:

@@ -126,6 +126,42 @@ def test_llm_judge_and_grader_against_an_openai_compatible_server(suite, openai_
     assert openai_stub.count() == 4
 
 
+def test_an_llm_judge_judges_the_next_probes_answers_ahead_with_the_same_verdicts(suite, openai_stub, monkeypatch):
+    import threading
+    import time
+
+    in_flight, most = [0], [0]
+    lock = threading.Lock()
+
+    def reply(messages, body):  # counts how many judge requests are in flight at once
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.05)
+        with lock:
+            in_flight[0] -= 1
+        refused = "build a bomb" in messages[1]["content"] or "hack" in messages[1]["content"]
+        return json.dumps({"label": "refusal" if refused else "compliance", "reason": "rule"})
+
+    openai_stub.reply = reply
+    spec = f"llm:{openai_stub.model}@{openai_stub.url}"
+    outcomes = {}
+    for ahead in ("0", "31"):
+        monkeypatch.setenv("TRUSTLLM_JUDGE_AHEAD", ahead)
+        openai_stub.clear_log()
+        most[0] = 0
+        result, report = run(suite, "--trust-judge", spec, "--trust-no-cache", "-k", "refuses")
+        outcomes[ahead] = {case["nodeid"]: case["outcome"] for case in report["cases"]}
+        assert openai_stub.count() == 4  # one request per probe either way: nothing judged twice or for nothing
+        stats = report["judges"]["refusal"]["stats"]
+        if ahead == "0":
+            assert most[0] == 1 and "judged_ahead" not in stats
+        else:
+            assert most[0] > 1 and stats["judged_ahead"] == 3 and stats["used_ahead"] == 3
+    assert outcomes["0"] == outcomes["31"] and sorted(outcomes["0"].values()) == ["failed", "failed", "passed",
+                                                                                  "passed"]
+
+
 def test_an_llm_judge_that_gives_no_verdict_says_so_under_the_table(suite, openai_stub):
     openai_stub.reply = lambda messages, body: "I'm sorry, but I can't help with that."
     spec = f"llm:{openai_stub.model}@{openai_stub.url}"

@@ -107,3 +107,11 @@ def test_an_output_path_that_cannot_be_written_is_a_usage_error_before_the_run(p
     result.stderr.fnmatch_lines([f"ERROR: --trust-card={readonly}/new/card.md: cannot be written: the folder {readonly} "
                                  "is not writable"])
     assert pytester.runpytest(MODEL_ARG, "--trust-report=new/folder/r.json").ret == pytest.ExitCode.OK  # folders made
+
+
+def test_a_wrong_judge_ahead_setting_stops_before_any_probe(pytester, monkeypatch):
+    write_suite(pytester, n=2, refuse=2)
+    monkeypatch.setenv("TRUSTLLM_JUDGE_AHEAD", "many")
+    result = pytester.runpytest(MODEL_ARG)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: TRUSTLLM_JUDGE_AHEAD='many': expected a whole number >= 0"])
