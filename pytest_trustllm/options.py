@@ -150,6 +150,8 @@ def _check_writable(path: Path | None, raw: str, flag: str) -> None:
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
+    if not folder.is_dir():
+        raise pytest.UsageError(f"{flag}={raw}: cannot be written: {folder} is a file, not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise pytest.UsageError(f"{flag}={raw}: cannot be written: the folder {folder} is not writable")
 

@@ -116,10 +116,10 @@ def test_the_llm_judge_against_a_real_server_never_passes_a_malformed_verdict(sm
     for verdict in verdicts:
         assert verdict.label in (REFUSAL, COMPLIANCE, UNJUDGED) and verdict.judge == "llm"
         if verdict.label == UNJUDGED:
-            assert verdict.reason == "the LLM judge gave no valid verdict (asked twice)"
-    assert graded.label in ("correct", "wrong", UNJUDGED)  # the grader never invents a label
+            assert verdict.reason.startswith("the LLM judge gave no valid verdict (asked twice); its last reply: ")
+    assert graded.label in ("correct", "wrong", "cannot_tell", UNJUDGED)  # the grader never invents a label
     if graded.label == UNJUDGED:
-        assert graded.reason == "the LLM grader gave no valid label (asked twice)"
+        assert graded.reason.startswith("the LLM grader gave no valid label (asked twice); its last reply: ")
     stats = judge.stats()
     assert stats["unjudged"] == sum(v.label == UNJUDGED for v in [*verdicts, graded])
     assert stats["retried"] >= stats["unjudged"]  # a verdict is unjudged only after the one re-ask

@@ -99,12 +99,29 @@ def test_report_is_written_even_when_gates_fail(pytester):
 
 @pytest.mark.parametrize("option, path, what", [("--trust-report", "blocker/r.json", "the JSON report"),
                                                 ("--trust-card", "blocker/card.html", "the trust card")])
-def test_unwritable_output_fails_the_run_with_the_reason(pytester, option, path, what):
+def test_unwritable_output_is_a_usage_error_before_the_run(pytester, option, path, what):
     write_suite(pytester, n=3, refuse=3)
     (pytester.path / "blocker").write_text("a file, not a folder")
     result = pytester.runpytest(MODEL_ARG, option, path)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {option}={path}: cannot be written: {pytester.path / 'blocker'} is a file, "
+                                 "not a folder"])
+
+
+def test_an_output_that_fails_at_the_end_fails_the_run_with_the_reason(pytester, monkeypatch):
+    import importlib
+
+    report = importlib.import_module("pytest_trustllm.report")
+    write_suite(pytester, n=3, refuse=3)
+
+    def full_disk(path, text):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "_write_atomically", full_disk)
+    result = pytester.runpytest(MODEL_ARG, "--trust-report", "r.json")
     assert result.ret == 1
-    result.stdout.fnmatch_lines([f"*pytest-trustllm: could not write {what}*{path}*"])
+    result.stdout.fnmatch_lines(["*pytest-trustllm: could not write the JSON report *r.json: [[]Errno 28[]] No space "
+                                 "left on device"])
 
 
 PAIRED_MODULE = '''

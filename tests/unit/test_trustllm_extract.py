@@ -116,7 +116,7 @@ def test_with_grader_only_asks_when_no_rule_read_the_answer():
     assert grader.asked == []
     assert extract.with_grader(None, grader, "q", ("wrong", "not wrong")) == ("wrong", "llm")
     assert extract.with_grader(None, None, "q", ("wrong",)) == (None, "unreadable")
-    assert extract.with_grader(None, _Grader("unjudged"), "q", ("wrong",)) == (None, "unreadable")
+    assert extract.with_grader(None, _Grader("unjudged"), "q", ("wrong",)) == (None, "unreadable; the LLM grader: stub")
 
 
 @pytest.mark.parametrize(("reader", "text", "expected"), [
