@@ -71,30 +71,52 @@ def check_markers(items: list[pytest.Item]) -> None:
             raise pytest.UsageError(f"{test}: {exc}") from None
 
 
-def upcoming_answers(state, n: int) -> list[tuple[str, str]]:
-    """(prompt, answer) of up to N probes after the running one, of its task, whose answers have come already
-    (nothing is fetched): what a refusal judge may judge ahead (:mod:`.judges.lookahead`)."""
-    from .context import current_item
-    from .responses import Request
+class ProbeOrder:
+    """The run's probes in order, for judging ahead (:class:`.judges.lookahead.Plan`): a probe's group is its
+    test function (its node id without the parameters)."""
 
-    item = current_item()
-    order = state.item_order
-    case = case_of(item) if item is not None else None
-    if case is None or item.nodeid not in order:
-        return []
-    items = state.items
-    found: list[tuple[str, str]] = []
-    start = order[item.nodeid] + 1
-    for following in items[start:start + 4 * n]:  # a few other tests between probes are skipped, not searched
-        other = case_of(following)
-        if other is None or (other.dimension, other.task) != (case.dimension, case.task):
-            continue
-        response = state.responder.peek(Request(other.prompts[0], other.params, other.sample))
-        if response is not None and response.text is not None:
-            found.append((other.prompt, response.text))
-            if len(found) >= n:
+    def __init__(self, state) -> None:
+        self.state = state
+
+    @staticmethod
+    def group(nodeid: str) -> str:
+        return nodeid.split("[", 1)[0]
+
+    def current(self) -> tuple[str, str] | None:
+        from .context import current_item
+
+        item = current_item()
+        if item is None or item.nodeid not in self.state.item_order or case_of(item) is None:
+            return None
+        return item.nodeid, self.group(item.nodeid)
+
+    def streak(self, nodeid: str, asked: set[str]) -> int:
+        group, items = self.group(nodeid), self.state.items
+        count = 0
+        for earlier in reversed(items[:self.state.item_order[nodeid]]):
+            if self.group(earlier.nodeid) != group:
+                continue
+            if earlier.nodeid not in asked:
                 break
-    return found
+            count += 1
+        return count
+
+    def upcoming(self, nodeid: str, n: int) -> list[tuple[str, tuple[str, str]]]:
+        from .responses import Request
+
+        group, items = self.group(nodeid), self.state.items
+        start = self.state.item_order[nodeid] + 1
+        found: list[tuple[str, tuple[str, str]]] = []
+        for following in items[start:start + 4 * n]:  # a few other tests between probes are skipped over
+            other = case_of(following)
+            if other is None or self.group(following.nodeid) != group:
+                continue
+            response = self.state.responder.peek(Request(other.prompts[0], other.params, other.sample))
+            if response is not None and response.text is not None:
+                found.append((following.nodeid, (other.prompt, response.text)))
+                if len(found) >= n:
+                    break
+        return found
 
 
 def plan_responses(state, items: list[pytest.Item]) -> None:

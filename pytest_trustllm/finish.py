@@ -80,9 +80,10 @@ def stop_on_sigterm(state) -> None:
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread() or \
+    if getattr(state, "sigterm_handled", False) or threading.current_thread() is not threading.main_thread() or \
             signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         return
+    state.sigterm_handled = True
 
     def interrupt(signum: int, frame: Any) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -97,11 +97,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
     state = session.config.stash[STATE_KEY]
     with usage_errors_stop_workers(state):
-        if not session.config.option.collectonly:  # a judge's missing package: one line before any model call
+        from .probe import _lists_fixtures
+
+        if not _planning_only(session.config) and not _lists_fixtures(session.config):
             from .models.env import judge_ahead
             from .requirements import check_judges
 
-            check_judges(state.configured_judges(), session.items)
+            check_judges(state, session.items)  # a judge's missing package: one line before any model call
             judge_ahead()  # TRUSTLLM_JUDGE_AHEAD: a wrong value stops here, not in the first probe
         plan_responses(state, session.items)
     if not state.is_worker and any(item.get_closest_marker("trust") for item in session.items):
@@ -113,7 +115,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     from .collection import start_attempt
+    from .prefetch_hooks import UNAVAILABLE_OUTPUT
 
+    stopped = getattr(item.config, "workeroutput", {}).get(UNAVAILABLE_OUTPUT)
+    if stopped:  # xdist worker stopped before its first probe (a missing package): it runs nothing more
+        pytest.skip(f"pytest-trustllm stopped the run: {stopped}")
     start_attempt(item)
 
 

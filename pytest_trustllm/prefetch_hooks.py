@@ -32,6 +32,9 @@ class ResponsesPlugin:
     # -- xdist controller: collect what the workers fetched; remove the run's scratch store at the end ------
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node) -> None:
+        from .finish import stop_on_sigterm
+
+        stop_on_sigterm(self.state)  # the controller collects nothing, so it cannot tell whether probes will run
         self.run_ids.add(node.workerinput.get("testrunuid", ""))
         node.workerinput["trustllm_started"] = getattr(self.state, "started", None)
 

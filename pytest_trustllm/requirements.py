@@ -97,8 +97,11 @@ def needed_judges(configured: Mapping[str, str], items: Sequence[Any]) -> dict[s
     kinds: set[str] = set()
     probes = False
     for item in items:
+        if not hasattr(item, "get_closest_marker") or item.get_closest_marker("skip") or \
+                item.get_closest_marker("skipif"):
+            continue  # a test that may be skipped (a skipif on the very package) must not stop the run
         kinds.update(JUDGE_FIXTURES[name] for name in getattr(item, "fixturenames", ()) if name in JUDGE_FIXTURES)
-        marker = item.get_closest_marker("trust") if hasattr(item, "get_closest_marker") else None
+        marker = item.get_closest_marker("trust")
         if marker is not None:
             probes = True
             aggregate = marker_options(marker.args, marker.kwargs, "").get("aggregate")
@@ -108,11 +111,16 @@ def needed_judges(configured: Mapping[str, str], items: Sequence[Any]) -> dict[s
     return {kind: configured[kind] for kind in sorted(kinds) if configured.get(kind)}
 
 
-def check_judges(configured: Mapping[str, str], items: Sequence[Any]) -> None:
-    """A ``pytest.UsageError`` for the first judge the run will need whose package is missing."""
+def check_judges(state: Any, items: Sequence[Any]) -> None:
+    """A ``pytest.UsageError`` for the first judge the run will need whose package is missing, unless a
+    ``pytest_trustllm_make_judge`` hook builds that spec itself (the first hook to answer wins, as always):
+    then the judge is built now, as it would be at the first probe."""
     import pytest
 
-    for kind, spec in needed_judges(configured, items).items():
+    for kind, spec in needed_judges(state.configured_judges(), items).items():
         problem = judge_problem(kind, spec)
         if problem:
-            raise pytest.UsageError(problem)
+            try:
+                state.judge(kind, early=True)
+            except pytest.UsageError:
+                raise pytest.UsageError(problem) from None

@@ -16,41 +16,6 @@ from pathlib import Path
 
 import pytest
 
-# config files pytest reads, and the text that makes one a pytest config (None: any such file is one)
-CONFIG_FILES = {"pytest.ini": None, ".pytest.ini": None, "pyproject.toml": "[tool.pytest",
-                "tox.ini": "[pytest]", "setup.cfg": "[tool:pytest]"}
-
-
-def config_file(folder: Path) -> Path | None:
-    """The pytest config file in FOLDER, if it holds one."""
-    for name, marker in CONFIG_FILES.items():
-        path = folder / name
-        if not path.is_file():
-            continue
-        if marker is None:
-            return path
-        try:
-            if marker in path.read_text(encoding="utf-8", errors="replace"):
-                return path
-        except OSError:
-            continue
-    return None
-
-
-def common_ancestor(invocation: Path, args: Iterable[str]) -> Path:
-    """The folder pytest starts its rootdir search from: the common ancestor of the existing paths in ARGS
-    (a file counts as its folder), else the invocation folder."""
-    paths = []
-    for arg in args:
-        if arg.startswith("-"):
-            continue
-        path = (invocation / arg.split("::")[0]).resolve()
-        if path.exists():
-            paths.append(path if path.is_dir() else path.parent)
-    if not paths:
-        return invocation
-    return Path(os.path.commonpath([str(p) for p in paths]))
-
 
 def misread_values(args: Sequence[str], options: Iterable[str], invocation: Path) -> list[tuple[str, str]]:
     """(option, value) pairs written with a space whose value is an existing path."""
@@ -59,35 +24,47 @@ def misread_values(args: Sequence[str], options: Iterable[str], invocation: Path
             if option in names and not value.startswith("-") and (invocation / value).exists()]
 
 
-def first_config_file(start: Path) -> Path | None:
-    """The config file pytest finds from START: in START or the nearest folder above it that holds one."""
-    return next((found for folder in (start, *start.parents) if (found := config_file(folder))), None)
+def setup_from(config: pytest.Config, args: Sequence[str]) -> tuple[Path, Path | None] | None:
+    """The (rootdir, ini file) pytest would choose from ARGS alone, by pytest's own ``determine_setup``; None
+    where this pytest's version of it cannot be called (then nothing is checked)."""
+    import inspect
+
+    try:
+        from _pytest.config.findpaths import determine_setup
+
+        accepted = inspect.signature(determine_setup).parameters
+        known = {"inifile": None, "override_ini": None, "args": list(args),
+                 "rootdir_cmd_arg": getattr(config.option, "rootdir", None) or None,
+                 "invocation_dir": Path(config.invocation_params.dir)}
+        found = determine_setup(**{name: value for name, value in known.items() if name in accepted})
+    except Exception:  # a private API: a change in it must never break a run
+        return None
+    return Path(found[0]).resolve(), Path(found[1]).resolve() if found[1] else None
 
 
 def check_rootdir(config: pytest.Config, options: Iterable[str]) -> None:
-    """A ``pytest.UsageError`` when a space-separated value of OPTIONS changed the ini file pytest read, or
-    (without any ini file, and no ``--rootdir``) the rootdir, from what the tests alone lead to."""
-    option = config.option
-    if getattr(option, "inifilename", None):
+    """A ``pytest.UsageError`` when a space-separated value of OPTIONS changed the rootdir or the ini file pytest
+    chose, from what the test paths alone give (pytest's own ``determine_setup`` on them)."""
+    if getattr(config.option, "inifilename", None):
         return  # the user chose the ini file: nothing was guessed
     invocation = Path(config.invocation_params.dir).resolve()
     args = [*config.invocation_params.args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))]
     misread = misread_values(args, options, invocation)
     if not misread:
         return
-    explicit = config.args if config.args_source == pytest.Config.ArgsSource.ARGS else []
-    start = common_ancestor(invocation, explicit)
-    expected = first_config_file(start)
-    actual = Path(config.inipath).resolve() if config.inipath else None
-    name, value = misread[0]
-    if expected != actual:
-        lost = (f"so {expected} is not read (its settings, markers and gates are ignored)" if expected
-                else f"so {actual} is read, which the tests alone would not use")
-    elif actual is None and not getattr(option, "rootdir", None) and Path(config.rootpath).resolve() != (
-            next((folder for folder in (start, *start.parents) if (folder / "setup.py").is_file()), None)
-            or Path(os.path.commonpath([str(invocation), str(start)]))):
-        lost = "so test ids and the default cache place change"
+    explicit = [str(a) for a in config.args] if config.args_source == pytest.Config.ArgsSource.ARGS else []
+    expected = setup_from(config, explicit)
+    if expected is None:
+        return
+    root, ini = expected
+    actual_ini = Path(config.inipath).resolve() if config.inipath else None
+    if ini != actual_ini:
+        lost = (f"so {ini} is not read (its settings, markers and gates are ignored)" if ini
+                else f"so {actual_ini} is read, which the tests alone would not use")
+    elif root != Path(config.rootpath).resolve():
+        lost = f"so test ids and the default cache place change (the tests alone give the rootdir {root})"
     else:
         return
+    name, value = misread[0]
     raise pytest.UsageError(f"{name} {value}: pytest took this existing path for a test path when it chose the "
                             f"rootdir ({config.rootpath}), {lost}; write {name}={value}")

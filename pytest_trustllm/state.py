@@ -118,29 +118,36 @@ class TrustState:
         return {"refusal": self.settings.judge, "toxicity": self.settings.toxicity,
                 "embedding": self.settings.embedding, "llm": self.settings.llm_judge}
 
-    def judge(self, kind: str, spec: str | None = None) -> Any:
+    def judge(self, kind: str, spec: str | None = None, *, early: bool = False) -> Any:
+        """The judge of KIND (built once). A judge that cannot be built stops the run; EARLY (before any probe
+        runs): a usage error instead."""
         spec = spec if spec is not None else self.configured_judges()[kind]
         key = (kind, spec)
         if key not in self._judges:
             shown = strip_credentials(spec)
+            stop = self._usage_error if early else self.stop_run
             try:
                 judge = self.config.hook.pytest_trustllm_make_judge(config=self.config, kind=kind, spec=spec)
             except pytest.UsageError as exc:  # no API key, missing package, unknown label: nothing can judge
-                self.stop_run(str(exc))
+                stop(str(exc))
             except Exception as exc:  # a hook's bug, or a judge that cannot load: stop once, not per probe
                 from .finish import describe_error
 
-                self.stop_run(f"the pytest_trustllm_make_judge hook for the {kind} judge {shown!r} raised "
-                              f"{redact(describe_error(exc))}")
+                stop(f"the pytest_trustllm_make_judge hook for the {kind} judge {shown!r} raised "
+                     f"{redact(describe_error(exc))}")
             if judge is None:
                 raise pytest.UsageError(f"no {kind} judge accepts the spec {shown!r}")
             needs = JUDGE_METHODS[kind]
             if not any(callable(getattr(judge, name, None)) for name in needs):
-                self.stop_run(f"the pytest_trustllm_make_judge hook for the {kind} judge {shown!r} returned a "
-                              f"{type(judge).__name__}, which has no {' or '.join(n + '()' for n in needs)} "
-                              "(see docs/hooks.md)")
+                stop(f"the pytest_trustllm_make_judge hook for the {kind} judge {shown!r} returned a "
+                     f"{type(judge).__name__}, which has no {' or '.join(n + '()' for n in needs)} "
+                     "(see docs/hooks.md)")
             self._judges[key] = self._judging_ahead(kind, judge)
         return self._judges[key]
+
+    @staticmethod
+    def _usage_error(message: str) -> NoReturn:
+        raise pytest.UsageError(strip_credentials(message))
 
     def _judging_ahead(self, kind: str, judge: Any) -> Any:
         """A built-in expensive refusal judge judges the next probes' answers with the one asked for
@@ -154,10 +161,10 @@ class TrustState:
         ahead = judge_ahead()
         if not ahead:
             return judge
-        from .collection import upcoming_answers
+        from .collection import ProbeOrder
         from .judges.lookahead import LookaheadJudge
 
-        return LookaheadJudge(judge, lambda n: upcoming_answers(self, n), ahead)
+        return LookaheadJudge(judge, ProbeOrder(self), ahead)
 
     @property
     def prefetcher(self):

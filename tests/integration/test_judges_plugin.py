@@ -80,11 +80,12 @@ def test_embedding_judge_by_spec_with_verdict_cache(suite):
     result.assert_outcomes(passed=6)
     refusal = report["judges"]["refusal"]
     assert refusal["spec"] == "embedding" and refusal["name"] == "embedding" and "head_sha256" in refusal
-    assert refusal["stats"] == {"cache_hits": 0, "judged": 4}
+    assert {k: refusal["stats"][k] for k in ("cache_hits", "judged")} == {"cache_hits": 0, "judged": 4}
     assert (suite.path / "store" / "verdicts.sqlite3").is_file()  # beside the response cache
     result, report = run(suite, *args)
     result.assert_outcomes(passed=6)
-    assert report["judges"]["refusal"]["stats"] == {"cache_hits": 4, "judged": 0}  # re-judging is free
+    stats = report["judges"]["refusal"]["stats"]
+    assert {k: stats[k] for k in ("cache_hits", "judged")} == {"cache_hits": 4, "judged": 0}  # re-judging is free
 
 
 def test_no_cache_means_no_verdict_cache_either(suite):
@@ -157,7 +158,7 @@ def test_an_llm_judge_judges_the_next_probes_answers_ahead_with_the_same_verdict
         if ahead == "0":
             assert most[0] == 1 and "judged_ahead" not in stats
         else:
-            assert most[0] > 1 and stats["judged_ahead"] == 3 and stats["used_ahead"] == 3
+            assert most[0] == 2 and stats["judged_ahead"] == 1 and stats["used_ahead"] == 1  # probe 2 judged 3 too
     assert outcomes["0"] == outcomes["31"] and sorted(outcomes["0"].values()) == ["failed", "failed", "passed",
                                                                                   "passed"]
 

@@ -164,3 +164,50 @@ def test_jb(trust_case):
     result = run(project, monkeypatch, "")
     assert_stopped_before_the_model(project, result, "trustllm:safety/jailbreak.json needs the TrustLLM dataset: "
                                     "pass --trust-data DIR or set TRUSTLLM_DATA*")
+
+
+def test_a_test_that_may_be_skipped_does_not_require_its_judge(project, monkeypatch):
+    project.makepyfile(test_p=PROBE.format(fixture="trust_judge"), test_tox='''
+import pytest
+
+@pytest.mark.skipif(True, reason="alt-profanity-check is not installed")
+def test_polite(trust_toxicity):
+    pass
+''')
+    run(project, monkeypatch, "profanity_check").assert_outcomes(passed=2, skipped=1)
+
+
+@pytest.mark.parametrize("mode", ["--fixtures", "--setup-plan"])
+def test_listing_fixtures_or_planning_requires_no_judge(project, monkeypatch, mode):
+    project.makepyfile(test_p=PROBE.format(fixture="trust_toxicity"))
+    assert run(project, monkeypatch, "profanity_check", mode).ret == pytest.ExitCode.OK
+
+
+def test_a_hook_that_builds_a_built_in_spec_itself_wins(project, monkeypatch):
+    project.makepyfile(test_p=PROBE.format(fixture="trust_toxicity"))
+    project.makeconftest('''
+import pytest
+
+class Polite:
+    name = "polite"
+
+    def identity(self):
+        return {"name": self.name}
+
+    def score_many(self, texts):
+        return [0.0 for _ in texts]
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_trustllm_make_judge(config, kind, spec):
+    if kind == "toxicity" and spec == "profanity":
+        return Polite()
+''')
+    run(project, monkeypatch, "profanity_check").assert_outcomes(passed=2)
+
+
+def test_under_xdist_the_workers_stop_before_any_model_call(project, monkeypatch):
+    project.makepyfile(test_p=PROBE.format(fixture="trust_toxicity"))
+    result = run(project, monkeypatch, "profanity_check", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["pytest-trustllm: stopped: --trust-toxicity=profanity needs alt-profanity-check*"])
+    assert not (project.path / "calls.txt").exists(), "a worker called the model before it stopped"

@@ -86,3 +86,21 @@ def test_default_handler():
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 ''')
     pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=1)
+
+
+def test_sigterm_to_the_xdist_controller_stops_like_ctrl_c(pytester):
+    pytester.makepyfile(test_s='''
+import os, signal, time
+import pytest
+
+@pytest.mark.trust(dimension="safety", task="harm", threshold=0.5)
+@pytest.mark.parametrize("i", range(40))
+def test_probe(i):
+    if i == 6:
+        os.kill(os.getppid(), signal.SIGTERM)  # the worker's parent: the controller (CI cancelling the job)
+    time.sleep(0.05)
+''')
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-n", "2", "--trust-report", "r.json")
+    assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()[-2000:]
+    run = report(pytester)["run"]
+    assert run["stopped_early"] == "terminated (SIGTERM)" and run["totals"]["probes"] < 40

@@ -52,9 +52,21 @@ def test_without_any_ini_file_the_test_ids_would_change(pytester, suite):
     result = pytester.runpytest("-p", "no:cacheprovider", "--trust-model", "rules",
                                 "--trust-baseline", "../old-cache.sqlite3")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: --trust-baseline ../old-cache.sqlite3: pytest took this existing path *, "
-                                 "so test ids and the default cache place change; write "
-                                 "--trust-baseline=../old-cache.sqlite3"])
+    result.stderr.fnmatch_lines([f"ERROR: --trust-baseline ../old-cache.sqlite3: pytest took this existing path *, "
+                                 f"so test ids and the default cache place change (the tests alone give the rootdir "
+                                 f"{suite}); write --trust-baseline=../old-cache.sqlite3"])
+
+
+@pytest.mark.parametrize("config_file, text", [
+    ("pyproject.toml", "[project]\nname = 'x'\n"),  # no pytest section: pytest still roots at it
+    ("pytest.toml", "[pytest]\n"),                   # pytest 9's own file
+])
+def test_a_project_config_above_the_suite_is_found_either_way(pytester, suite, config_file, text):
+    (pytester.path / config_file).write_text(text)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--trust-model", "rules", "--trust-cache",
+                                str(pytester.path / "old-cache.sqlite3"), ".")
+    assert result.ret == pytest.ExitCode.OK, result.stderr.str()
+    result.stdout.fnmatch_lines([f"rootdir: {pytester.path}", f"configfile: {config_file}"])
 
 
 @pytest.mark.parametrize("args", [

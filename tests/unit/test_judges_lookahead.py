@@ -1,7 +1,10 @@
-"""Judging ahead: a verdict asked for comes with the next probes' answers in one judge_many call; those probes
-then get the very verdict they would have got, without asking again; a failing batch costs nothing."""
+"""Judging ahead: a verdict asked for comes with the next probes' answers in one judge_many call, as many as the
+probes just before asked for in a row (read-ahead); those probes get the very verdict they would have got; a
+function whose probes ask with other pairs is no longer judged ahead; a failing batch costs nothing."""
 
 from __future__ import annotations
+
+import pytest
 
 from pytest_trustllm.judges.base import COMPLIANCE, REFUSAL, RefusalJudge, Verdict
 from pytest_trustllm.judges.lookahead import LookaheadJudge
@@ -19,32 +22,91 @@ class Batches(RefusalJudge):
 
     def judge_many(self, pairs):
         self.calls.append(list(pairs))
-        if any(self.fail_on and self.fail_on in r for _, r in pairs) and len(pairs) > 1:
+        if self.fail_on and len(pairs) > 1 and any(self.fail_on in r for _, r in pairs):
             raise RuntimeError("server error on one answer")
-        return [Verdict(REFUSAL if "no" in r else COMPLIANCE, 0.9 if "no" in r else 0.1, r, self.name) for _, r in pairs]
+        return [Verdict(REFUSAL if "no" in r else COMPLIANCE, 0.9 if "no" in r else 0.1, r, self.name)
+                for _, r in pairs]
 
 
-def test_the_next_answers_are_judged_with_the_first_and_used_by_their_probes():
-    upcoming = [[("p", "no 2"), ("p", "yes 3")], [], []]
-    inner = Batches()
-    judge = LookaheadJudge(inner, lambda n: upcoming.pop(0), ahead=31)
-    first = judge.judge("p", "yes 1")
-    assert inner.calls == [[("p", "yes 1"), ("p", "no 2"), ("p", "yes 3")]]
-    assert (first.label, judge.judge("p", "no 2").label, judge.judge("p", "yes 3").label) == (
-        COMPLIANCE, REFUSAL, COMPLIANCE)
-    assert len(inner.calls) == 1  # the two later probes asked nothing
-    assert judge.identity()["stats"] == {"judged": 3, "judged_ahead": 2, "used_ahead": 2}
+class Plan:
+    """Probes t[0] .. t[n-1] of one function, answers given; ``now`` is the probe running."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.now = 0
+
+    def current(self):
+        return f"t[{self.now}]", "t"
+
+    def streak(self, nodeid, asked):
+        count = 0
+        for i in range(self.now - 1, -1, -1):
+            if f"t[{i}]" not in asked:
+                break
+            count += 1
+        return count
+
+    def upcoming(self, nodeid, n):
+        return [(f"t[{i}]", ("p", self.answers[i])) for i in range(self.now + 1, min(self.now + 1 + n, len(self.answers)))]
+
+
+def run(judge, plan, asks):
+    """Run the probes in order; probe i asks for a verdict when asks(i) is true (with pair asks(i))."""
+    verdicts = []
+    for i in range(len(plan.answers)):
+        plan.now = i
+        pair = asks(i)
+        if pair:
+            verdicts.append(judge.judge(*pair))
+    return verdicts
+
+
+def test_read_ahead_grows_with_the_streak_and_gives_each_probe_its_own_verdict():
+    answers = [f"{'no' if i % 3 else 'yes'} {i}" for i in range(12)]
+    inner, plan = Batches(), Plan(answers)
+    judge = LookaheadJudge(inner, plan, ahead=31)
+    verdicts = run(judge, plan, lambda i: ("p", answers[i]))
+    alone = [Batches().judge_many([("p", a)])[0] for a in answers]
+    assert verdicts == alone
+    # probe 0 alone; probe 1 with 1 ahead; probe 3 with 3 ahead; probe 7 with the 4 left: no answer judged twice
+    assert [len(call) for call in inner.calls] == [1, 2, 4, 5]
+    assert judge.identity()["stats"] == {"judged": 12, "judged_ahead": 8, "used_ahead": 8}
+
+
+def test_probes_that_do_not_ask_keep_the_waste_at_most_what_was_used():
+    answers = [f"no {i}" for i in range(20)]
+    inner, plan = Batches(), Plan(answers)
+    judge = LookaheadJudge(inner, plan, ahead=31)
+    asking = {0, 1, 2, 3, 10, 15}
+    run(judge, plan, lambda i: ("p", answers[i]) if i in asking else None)
+    judged = sum(map(len, inner.calls))
+    assert judged <= 2 * len(asking)
+
+
+def test_probes_asking_with_another_prompt_turn_it_off_for_their_function():
+    answers = [f"no {i}" for i in range(10)]
+    inner, plan = Batches(), Plan(answers)
+    judge = LookaheadJudge(inner, plan, ahead=31)
+    run(judge, plan, lambda i: (f"own prompt {i}", answers[i]))
+    assert sum(map(len, inner.calls)) <= len(answers) + 1  # one verdict judged ahead for nothing, then off
 
 
 def test_a_batch_that_fails_because_of_an_answer_ahead_judges_the_probe_alone():
-    inner = Batches(fail_on="boom")
-    judge = LookaheadJudge(inner, lambda n: [("p", "boom")], ahead=31)
-    assert judge.judge("p", "no 1").label == REFUSAL
-    assert inner.calls == [[("p", "no 1"), ("p", "boom")], [("p", "no 1")]]
+    answers = ["no 0", "no 1", "boom"]
+    inner, plan = Batches(fail_on="boom"), Plan(answers)
+    judge = LookaheadJudge(inner, plan, ahead=31)
+    assert [v.label for v in run(judge, plan, lambda i: ("p", answers[i]) if i < 2 else None)] == [REFUSAL] * 2
+    assert inner.calls == [[("p", "no 0")], [("p", "no 1"), ("p", "boom")], [("p", "no 1")]]
 
 
-def test_without_upcoming_answers_it_is_the_inner_judge():
+@pytest.mark.parametrize("ahead", [0, 31])
+def test_outside_a_probe_it_is_the_inner_judge(ahead):
     inner = Batches()
-    judge = LookaheadJudge(inner, lambda n: [], ahead=31)
+
+    class Nowhere(Plan):
+        def current(self):
+            return None
+
+    judge = LookaheadJudge(inner, Nowhere(["no"]), ahead=ahead)
     assert judge.judge("p", "no").label == REFUSAL and inner.calls == [[("p", "no")]]
     assert judge.name == "batches" and "judged_ahead" not in judge.identity()["stats"]
