@@ -21,7 +21,14 @@ def misread_values(args: Sequence[str], options: Iterable[str], invocation: Path
     """(option, value) pairs written with a space whose value is an existing path."""
     names = set(options)
     return [(option, value) for option, value in zip(args, args[1:], strict=False)
-            if option in names and not value.startswith("-") and (invocation / value).exists()]
+            if option in names and not value.startswith("-") and _exists(invocation / value)]
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long for a path (a spec, a URL): not a path
+        return False
 
 
 def setup_from(config: pytest.Config, args: Sequence[str]) -> tuple[Path, Path | None] | None:

@@ -81,3 +81,11 @@ def test_other_forms_run_with_the_suite_ini(pytester, suite, args):
     result = pytester.runpytest("-p", "no:cacheprovider", *args)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["rootdir: *suite*"])
+
+
+def test_a_value_too_long_for_a_file_name_is_not_a_path(pytester, suite):
+    with_ini(suite)
+    spec = "py:" + "m" * 300 + ":generate"
+    result = pytester.runpytest("-p", "no:cacheprovider", "--trust-model", spec)
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # the model spec's own error, not a crash
