@@ -73,14 +73,26 @@ def check_markers(items: list[pytest.Item]) -> None:
 
 class ProbeOrder:
     """The run's probes in order, for judging ahead (:class:`.judges.lookahead.Plan`): a probe's group is its
-    test function (its node id without the parameters)."""
+    test function (its node id without the parameters). Each group's probes are listed once, so finding the
+    streak before a probe and the answers after it costs at most the read-ahead cap, not the run's length."""
 
     def __init__(self, state) -> None:
         self.state = state
+        self._groups: dict[str, list[Any]] | None = None
+        self._position: dict[str, int] = {}  # nodeid -> its place in its group
 
     @staticmethod
     def group(nodeid: str) -> str:
         return nodeid.split("[", 1)[0]
+
+    def _group_of(self, nodeid: str) -> list[Any]:
+        if self._groups is None:
+            self._groups = {}
+            for item in self.state.items:
+                members = self._groups.setdefault(self.group(item.nodeid), [])
+                self._position[item.nodeid] = len(members)
+                members.append(item)
+        return self._groups.get(self.group(nodeid), [])
 
     def current(self) -> tuple[str, str] | None:
         from .context import current_item
@@ -90,26 +102,22 @@ class ProbeOrder:
             return None
         return item.nodeid, self.group(item.nodeid)
 
-    def streak(self, nodeid: str, asked: set[str]) -> int:
-        group, items = self.group(nodeid), self.state.items
-        count = 0
-        for earlier in reversed(items[:self.state.item_order[nodeid]]):
-            if self.group(earlier.nodeid) != group:
-                continue
-            if earlier.nodeid not in asked:
-                break
-            count += 1
+    def streak(self, nodeid: str, asked: set[str], limit: int = 1 << 30) -> int:
+        members = self._group_of(nodeid)
+        count, at = 0, self._position.get(nodeid, 0) - 1
+        while at >= 0 and count < limit and members[at].nodeid in asked:
+            count, at = count + 1, at - 1
         return count
 
     def upcoming(self, nodeid: str, n: int) -> list[tuple[str, tuple[str, str]]]:
         from .responses import Request
 
-        group, items = self.group(nodeid), self.state.items
-        start = self.state.item_order[nodeid] + 1
+        members = self._group_of(nodeid)
+        start = self._position.get(nodeid, len(members)) + 1
         found: list[tuple[str, tuple[str, str]]] = []
-        for following in items[start:start + 4 * n]:  # a few other tests between probes are skipped over
+        for following in members[start:start + 4 * n]:  # probes whose answers have not come are skipped over
             other = case_of(following)
-            if other is None or self.group(following.nodeid) != group:
+            if other is None:
                 continue
             response = self.state.responder.peek(Request(other.prompts[0], other.params, other.sample))
             if response is not None and response.text is not None:

@@ -32,8 +32,8 @@ class Plan(Protocol):
     def current(self) -> tuple[str, str] | None:
         """(nodeid, group) of the probe running now; None outside a probe."""
 
-    def streak(self, nodeid: str, asked: set[str]) -> int:
-        """How many probes of its group just before NODEID, in a row, are in ASKED."""
+    def streak(self, nodeid: str, asked: set[str], limit: int) -> int:
+        """How many probes of its group just before NODEID, in a row, are in ASKED (counting stops at LIMIT)."""
 
     def upcoming(self, nodeid: str, n: int) -> list[tuple[str, Pair]]:
         """(nodeid, (prompt, answer)) of up to N probes of its group after NODEID whose answers have come."""
@@ -58,7 +58,7 @@ class LookaheadJudge:
 
     def identity(self) -> dict[str, Any]:
         identity = self.inner.identity()
-        if self.judged_ahead:  # how many verdicts were judged ahead, and how many of them a probe then used
+        if self.judged_ahead:  # verdicts prepared ahead (from the verdict cache or the judge), and those used
             identity["stats"] = {**identity.get("stats", {}), "judged_ahead": self.judged_ahead,
                                  "used_ahead": self.used_ahead}
         return identity
@@ -77,7 +77,7 @@ class LookaheadJudge:
             if prepared is not None and prepared != key:
                 self._off.add(group)
             if group not in self._off:
-                window = min(self.ahead, self.plan.streak(nodeid, self._asked))
+                window = self.plan.streak(nodeid, self._asked, self.ahead)
         if key in self._ready:
             self.used_ahead += 1
             return self._ready.pop(key)

@@ -38,10 +38,10 @@ class Plan:
     def current(self):
         return f"t[{self.now}]", "t"
 
-    def streak(self, nodeid, asked):
+    def streak(self, nodeid, asked, limit):
         count = 0
         for i in range(self.now - 1, -1, -1):
-            if f"t[{i}]" not in asked:
+            if f"t[{i}]" not in asked or count == limit:
                 break
             count += 1
         return count
@@ -110,3 +110,29 @@ def test_outside_a_probe_it_is_the_inner_judge(ahead):
     judge = LookaheadJudge(inner, Nowhere(["no"]), ahead=ahead)
     assert judge.judge("p", "no").label == REFUSAL and inner.calls == [[("p", "no")]]
     assert judge.name == "batches" and "judged_ahead" not in judge.identity()["stats"]
+
+
+def test_probe_order_groups_by_test_function_and_stops_at_the_cap():
+    from types import SimpleNamespace
+
+    from pytest_trustllm.cases import TrustCase
+    from pytest_trustllm.collection import ProbeOrder
+    from pytest_trustllm.responses import Request, Responder, Response
+
+    def item(name, i):
+        case = TrustCase("safety", "harm", str(i), i, (f"{name} prompt {i}",))
+        return SimpleNamespace(nodeid=f"test_x.py::{name}[harm-{i}]", callspec=SimpleNamespace(params={"trust_case": case}))
+
+    items = [item(name, i) for i in range(5000) for name in ("test_a", "test_b")]  # two functions, interleaved
+    responder = Responder(lambda requests: {r: Response(f"answer to {r.prompt}") for r in requests})
+    responder.plan([it.callspec.params["trust_case"] for it in items])
+    responder.get(Request("test_a prompt 0", items[0].callspec.params["trust_case"].params, 0))  # fetches them all
+    state = SimpleNamespace(items=items, item_order={it.nodeid: i for i, it in enumerate(items)}, responder=responder)
+    order = ProbeOrder(state)
+    last_a = items[-2].nodeid
+    asked = {it.nodeid for it in items if "test_a" in it.nodeid}
+    assert order.streak(last_a, asked, limit=31) == 31  # counting stops at the cap
+    assert order.streak(last_a, set(), limit=31) == 0
+    ahead = order.upcoming(items[0].nodeid, 3)
+    assert ahead == [(f"test_x.py::test_a[harm-{i}]", (f"test_a prompt {i}", f"answer to test_a prompt {i}"))
+                     for i in (1, 2, 3)]  # only its own function's probes
