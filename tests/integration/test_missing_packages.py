@@ -138,32 +138,28 @@ def test_the_embedded_model_without_torch_names_the_hf_extra(project, monkeypatc
                                          "installed): pip install 'pytest-trustllm[hf]'*")])
 
 
-def test_an_hf_dataset_without_datasets_is_one_error_line(project, monkeypatch):
-    project.makepyfile(test_p='''
+DATASET_PROBE = '''
 from pytest_trustllm import probe
 
-@probe(dataset="hf:walledai/AdvBench", dimension="safety")
-def test_adv(trust_case):
+@probe(dataset="{dataset}", dimension="safety")
+def test_data(trust_case):
     pass
-''')
-    result = run(project, monkeypatch, "datasets")
-    assert_stopped_before_the_model(project, result, "hf:walledai/AdvBench: the datasets package is needed: "
-                                    "pip install 'pytest-trustllm[datasets]'")
-    assert "pluggy/" not in result.stdout.str()  # no frames of pytest's hook machinery
+'''
 
 
-def test_a_trustllm_file_without_trust_data_is_one_error_line(project, monkeypatch):
+@pytest.mark.parametrize("dataset, blocked, message", [
+    ("hf:walledai/AdvBench", "datasets",
+     "hf:walledai/AdvBench: the datasets package is needed: pip install 'pytest-trustllm[datasets]'"),
+    ("trustllm:safety/jailbreak.json", "",
+     "trustllm:safety/jailbreak.json needs the TrustLLM dataset: pass --trust-data DIR or set TRUSTLLM_DATA*"),
+])
+def test_a_dataset_that_needs_a_package_or_the_data_is_one_error_line(project, monkeypatch, dataset, blocked,
+                                                                      message):
     monkeypatch.delenv("TRUSTLLM_DATA", raising=False)
-    project.makepyfile(test_p='''
-from pytest_trustllm import probe
-
-@probe(dataset="trustllm:safety/jailbreak.json", dimension="safety")
-def test_jb(trust_case):
-    pass
-''')
-    result = run(project, monkeypatch, "")
-    assert_stopped_before_the_model(project, result, "trustllm:safety/jailbreak.json needs the TrustLLM dataset: "
-                                    "pass --trust-data DIR or set TRUSTLLM_DATA*")
+    project.makepyfile(test_p=DATASET_PROBE.format(dataset=dataset))
+    result = run(project, monkeypatch, blocked)
+    assert_stopped_before_the_model(project, result, message)
+    assert "pluggy/" not in result.stdout.str()  # no frames of pytest's hook machinery
 
 
 def test_a_test_that_may_be_skipped_does_not_require_its_judge(project, monkeypatch):

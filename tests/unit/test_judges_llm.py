@@ -83,21 +83,30 @@ def test_server_failure_is_an_error_not_a_verdict(judge, openai_stub):
         judge.judge("q", "r")
 
 
-def test_a_server_without_structured_output_still_gets_json_by_prompt(judge, openai_stub, monkeypatch):
+def reject_with_400(judge, monkeypatch, url: str, message: str, rejects) -> list[bool]:
+    """The judge's client gets HTTP 400 MESSAGE for every request REJECTS(kwargs) picks; returns, per request,
+    whether it asked for structured output (response_format)."""
     import httpx2
     import openai
 
     create = judge._openai.chat.completions.create
-    seen = []
+    seen: list[bool] = []
 
-    def rejecting_response_format(**kwargs):
+    def rejecting(**kwargs):
         seen.append("response_format" in kwargs)
-        if "response_format" in kwargs:
-            response = httpx2.Response(400, request=httpx2.Request("POST", openai_stub.url))
-            raise openai.BadRequestError("response_format is not supported", response=response, body=None)
+        if rejects(kwargs):
+            response = httpx2.Response(400, request=httpx2.Request("POST", url))
+            raise openai.BadRequestError(message, response=response, body=None)
         return create(**kwargs)
 
-    monkeypatch.setattr(judge._openai.chat.completions, "create", rejecting_response_format)
+    monkeypatch.setattr(judge._openai.chat.completions, "create", rejecting)
+    return seen
+
+
+def test_a_server_without_structured_output_still_gets_json_by_prompt(judge, openai_stub, monkeypatch):
+
+    seen = reject_with_400(judge, monkeypatch, openai_stub.url, "response_format is not supported",
+                           lambda kwargs: "response_format" in kwargs)
     openai_stub.reply = lambda messages, body: verdict("compliance")
     assert judge.judge("q", "r").label == "compliance"
     assert judge.judge("q", "r2").label == "compliance"
@@ -178,20 +187,9 @@ def test_a_grader_that_cannot_tell_leaves_the_answer_unreadable(judge, openai_st
 
 
 def test_any_400_to_a_constrained_request_is_tried_once_without_it(judge, openai_stub, monkeypatch):
-    import httpx2
-    import openai
 
-    create = judge._openai.chat.completions.create
-    seen = []
-
-    def rejecting(**kwargs):
-        seen.append("response_format" in kwargs)
-        if "response_format" in kwargs or "too long" in kwargs["messages"][-1]["content"]:
-            response = httpx2.Response(400, request=httpx2.Request("POST", openai_stub.url))
-            raise openai.BadRequestError("Unsupported parameter: json_schema", response=response, body=None)
-        return create(**kwargs)
-
-    monkeypatch.setattr(judge._openai.chat.completions, "create", rejecting)
+    seen = reject_with_400(judge, monkeypatch, openai_stub.url, "Unsupported parameter: json_schema",
+                           lambda kwargs: "response_format" in kwargs or "too long" in kwargs["messages"][-1]["content"])
     openai_stub.reply = lambda messages, body: verdict("compliance")
     assert judge.judge("q", "r").label == "compliance"
     assert seen == [True, False] and not judge.constrained
