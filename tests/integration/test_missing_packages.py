@@ -116,26 +116,19 @@ def test_a_trustllm_task_that_scores_toxicity_checks_the_scorer_before_the_model
     assert_stopped_before_the_model(project, result, "--trust-toxicity=profanity needs alt-profanity-check*")
 
 
-def test_an_hf_model_without_torch_names_the_hf_extra(project, monkeypatch):
+@pytest.mark.parametrize("spec, tail", [
+    ("hf:Qwen/Qwen2.5-0.5B-Instruct", "; where pip would fetch torch's CUDA build*--index-url "
+                                      "https://download.pytorch.org/whl/cpu"),
+    ("smollm2", "*"),  # the embedded model: its wheel is installed, torch is not
+])
+def test_a_local_model_without_torch_names_the_hf_extra(project, monkeypatch, spec, tail):
     project.makepyfile(test_p=PROBE.format(fixture="trust_case"))
     monkeypatch.setenv("BLOCK_MODULES", "torch")
     result = project.runpytest_subprocess("-p", "blocker", "-p", "no:cacheprovider", "--trust-no-cache",
-                                          "--trust-model", "hf:Qwen/Qwen2.5-0.5B-Instruct")
+                                          "--trust-model", spec)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([pattern("ERROR: --trust-model=hf:Qwen/Qwen2.5-0.5B-Instruct needs transformers and "
-                                         "torch (torch not installed): pip install 'pytest-trustllm[hf]'; where pip "
-                                         "would fetch torch's CUDA build*--index-url "
-                                         "https://download.pytorch.org/whl/cpu")])
-
-
-def test_the_embedded_model_without_torch_names_the_hf_extra(project, monkeypatch):
-    project.makepyfile(test_p=PROBE.format(fixture="trust_case"))
-    monkeypatch.setenv("BLOCK_MODULES", "torch")
-    result = project.runpytest_subprocess("-p", "blocker", "-p", "no:cacheprovider", "--trust-no-cache",
-                                          "--trust-model", "smollm2")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([pattern("ERROR: --trust-model=smollm2 needs transformers and torch (torch not "
-                                         "installed): pip install 'pytest-trustllm[hf]'*")])
+    result.stderr.fnmatch_lines([pattern(f"ERROR: --trust-model={spec} needs transformers and torch (torch not "
+                                         f"installed): pip install 'pytest-trustllm[hf]'{tail}")])
 
 
 DATASET_PROBE = '''
