@@ -113,8 +113,15 @@ def _value(config: pytest.Config, name: str) -> str:
     return str(cli) if cli is not None else str(config.getini(name) or "")
 
 
-def _spec(config: pytest.Config, name: str, default: str) -> str:
-    """A judge spec: DEFAULT when not given; given but empty (``--trust-judge=``) is a mistake, not the default."""
+def default_of(name: str) -> str:
+    """The default of the option whose ini twin is NAME (``trust_judge`` -> ``keywords``)."""
+    return next(default for _, ini, _, default, _ in _VALUE_OPTIONS if ini == name)
+
+
+def _spec(config: pytest.Config, name: str) -> str:
+    """A judge spec: the default when not given; given but empty (``--trust-judge=``) is a mistake, not the
+    default."""
+    default = default_of(name)
     cli = config.getoption(name)
     if cli is not None and not str(cli).strip():
         raise pytest.UsageError(f"--{name.replace('_', '-')}= is empty: give a spec (the default is {default!r})")
@@ -221,9 +228,9 @@ def resolve(config: pytest.Config) -> Settings:
                                 "with --trust-no-cache")
     return Settings(
         model=model,
-        judge=_spec(config, "trust_judge", "keywords"),
-        toxicity=_spec(config, "trust_toxicity", "profanity"),
-        embedding=_spec(config, "trust_embedding", "minilm"),
+        judge=_spec(config, "trust_judge"),
+        toxicity=_spec(config, "trust_toxicity"),
+        embedding=_spec(config, "trust_embedding"),
         llm_judge=_value(config, "trust_llm_judge").strip(),
         data_dir=data_dir,
         report=_path(report, report_dir),

@@ -10,8 +10,9 @@ from typing import Any
 
 TORCH_CPU = ("where pip would fetch torch's CUDA build (Linux, plain PyPI), install the CPU build first: "
              "pip install torch --index-url https://download.pytorch.org/whl/cpu")
-# the judge a kind uses when none is configured (options.py's defaults)
-DEFAULT_SPECS = {"refusal": "keywords", "toxicity": "profanity", "embedding": "minilm", "llm": ""}
+# the option (ini name) that configures each kind of judge
+JUDGE_OPTIONS = {"refusal": "trust_judge", "toxicity": "trust_toxicity", "embedding": "trust_embedding",
+                 "llm": "trust_llm_judge"}
 # fixtures that hand a judge to a test: a test requesting one needs that judge
 JUDGE_FIXTURES = {"trust_judge": "refusal", "trust_toxicity": "toxicity", "trust_embedder": "embedding",
                   "trust_llm_judge": "llm"}
@@ -107,7 +108,9 @@ def needed_judges(configured: Mapping[str, str], items: Sequence[Any]) -> dict[s
             aggregate = marker_options(marker.args, marker.kwargs, "").get("aggregate")
             kinds.update(needs_of.get(aggregate, ()))
     if probes or kinds:  # a run without any probe (unit tests beside a trust suite) needs no judge
-        kinds.update(kind for kind, spec in configured.items() if spec and spec != DEFAULT_SPECS[kind])
+        from .options import default_of
+
+        kinds.update(kind for kind, spec in configured.items() if spec and spec != default_of(JUDGE_OPTIONS[kind]))
     return {kind: configured[kind] for kind in sorted(kinds) if configured.get(kind)}
 
 

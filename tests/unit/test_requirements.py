@@ -67,5 +67,7 @@ def test_judges_that_need_no_package_and_hook_specs_are_not_checked(monkeypatch)
 
 def test_nothing_is_reported_when_everything_is_installed():
     assert hf_problem("--trust-model=hf:x") is None  # the test environment has the [test] extras
-    for kind, spec in requirements.DEFAULT_SPECS.items():
-        assert judge_problem(kind, spec) is None
+    from pytest_trustllm.options import default_of
+
+    for kind, option in requirements.JUDGE_OPTIONS.items():
+        assert judge_problem(kind, default_of(option)) is None
