@@ -66,10 +66,13 @@ def _table(summary: dict[str, Any]):
     from rich.table import Table
 
     table = Table(title="pytest-trustllm: trust summary", title_justify="left", expand=False)
+    # the names and numbers never wrap or shrink (a cut "1400" reads "1"); the gate and result texts wrap
+    # in their cells when the table is wider than the page
     for name, justify in (("dimension / task", "left"), ("metric", "left"), ("value", "right"), ("95% CI", "right"),
                           ("n", "right"), ("invalid", "right"), ("gate", "left"), ("result", "left")):
-        table.add_column(name, justify=justify, no_wrap=name != "gate", overflow="fold",
-                         min_width=18 if name == "gate" else None)
+        wraps = name in ("gate", "result")
+        table.add_column(name, justify=justify, no_wrap=not wraps, overflow="fold",
+                         min_width={"gate": 18, "result": 12}.get(name))
     for dim, drow in summary["dimensions"].items():
         table.add_row(f"[bold]{dim}[/bold]", "pass_rate ↑", _fmt(drow["value"]), _ci(drow), str(drow["n"]), "",
                       _dimension_gate_text(drow), _result(drow["passed"]) + _failed_tasks(drow), end_section=False)

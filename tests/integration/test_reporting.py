@@ -177,3 +177,23 @@ def test_a_card_of_unknown_format_is_a_usage_error(pytester):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --trust-card=card.pdf: the card's format comes from its extension: .md "
                                  "(Markdown) or .html (HTML)"])
+
+
+def test_the_table_keeps_every_number_whole_on_a_narrow_page(pytester):
+    """A CI log or an 80-column terminal: the long gate and result texts wrap in their cells; no count or value
+    is cut (a 1400 once read "1"), and no column vanishes."""
+    names = [f"a_rather_long_task_name_for_a_probe_family_number_{i}" for i in range(4)]
+    pytester.makepyfile(test_wide="import pytest\n" + "".join(f'''
+@pytest.mark.trust(dimension="safety", task="{name}", threshold=0.999,
+                   gates=[".pass_rate>=0.5", "ci:.pass_rate>=0.4", ".pass_rate>=0.45", "ci:.pass_rate>=0.35"])
+@pytest.mark.parametrize("i", range({1400 if k == 0 else 7}))
+def test_{k}(i):
+    assert i % 50 != 7
+''' for k, name in enumerate(names)))
+    result = pytester.runpytest("-p", "no:randomly", "--trust-card=card.html")
+    table = result.stdout.str()[result.stdout.str().index("trust summary"):]
+    row = next(line for line in table.splitlines() if line.lstrip("│ ").startswith(names[0]))  # the task's row
+    assert "1400" in row and "0.980" in row and "[0.97" in row
+    assert ">= 0.999" in table and "FAIL" in table
+    card = (pytester.path / "card.html").read_text()
+    assert "1400" in card and "&gt;= 0.999" in card
