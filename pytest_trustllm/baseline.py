@@ -124,4 +124,4 @@ def probe_changes(before: dict[str, str], after: dict[str, str]) -> dict[str, An
     changed = len(newly_failing) + newly_passing
     p = binomtest(min(len(newly_failing), newly_passing), changed, 0.5).pvalue if changed else 1.0
     return {"common_probes": len(common), "newly_failing": newly_failing, "newly_passing": newly_passing,
-            "mcnemar_p": round(float(p), 6)}
+            "mcnemar_p": float(f"{float(p):.4g}")}  # significant digits: a clear regression's p is 3.5e-18, not 0

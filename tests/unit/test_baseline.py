@@ -54,3 +54,5 @@ def test_probe_by_probe_changes_and_mcnemars_exact_p():
     assert probe_changes(five, dict.fromkeys(five, "failed"))["mcnemar_p"] == 0.0625  # 2 * (1/2)^5
     assert probe_changes(five, five) == {"common_probes": 5, "newly_failing": [], "newly_passing": 0,
                                          "mcnemar_p": 1.0}
+    many = {str(i): "passed" for i in range(59)}  # a clear regression: p = 2 * (1/2)^59 = 3.47e-18, never 0
+    assert probe_changes(many, dict.fromkeys(many, "failed"))["mcnemar_p"] == 3.469e-18
