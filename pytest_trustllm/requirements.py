@@ -116,14 +116,15 @@ def needed_judges(configured: Mapping[str, str], items: Sequence[Any]) -> dict[s
 
 def check_judges(state: Any, items: Sequence[Any]) -> None:
     """A ``pytest.UsageError`` for the first judge the run will need whose package is missing, unless a
-    ``pytest_trustllm_make_judge`` hook builds that spec itself (the first hook to answer wins, as always):
-    then the judge is built now, as it would be at the first probe."""
+    user's ``pytest_trustllm_make_judge`` hook builds that spec itself (the first hook to answer wins, as
+    always): then it is asked now, as it would be at the first probe, and its own error, if it raises, is the
+    one shown."""
     import pytest
 
+    manager = state.config.pluginmanager
+    builtin = manager.get_plugin("trustllm-judges")
+    users = manager.subset_hook_caller("pytest_trustllm_make_judge", remove_plugins=[builtin] if builtin else [])
     for kind, spec in needed_judges(state.configured_judges(), items).items():
         problem = judge_problem(kind, spec)
-        if problem:
-            try:
-                state.judge(kind, early=True)
-            except pytest.UsageError:
-                raise pytest.UsageError(problem) from None
+        if problem and state.judge(kind, early=True, maker=users) is None:
+            raise pytest.UsageError(problem)

@@ -118,16 +118,17 @@ class TrustState:
         return {"refusal": self.settings.judge, "toxicity": self.settings.toxicity,
                 "embedding": self.settings.embedding, "llm": self.settings.llm_judge}
 
-    def judge(self, kind: str, spec: str | None = None, *, early: bool = False) -> Any:
+    def judge(self, kind: str, spec: str | None = None, *, early: bool = False, maker: Any = None) -> Any:
         """The judge of KIND (built once). A judge that cannot be built stops the run; EARLY (before any probe
-        runs): a usage error instead."""
+        runs): a usage error instead. MAKER: the hook caller to ask instead of every make_judge hook (a subset);
+        when none of it answers, None."""
         spec = spec if spec is not None else self.configured_judges()[kind]
         key = (kind, spec)
         if key not in self._judges:
             shown = strip_credentials(spec)
             stop = self._usage_error if early else self.stop_run
             try:
-                judge = self.config.hook.pytest_trustllm_make_judge(config=self.config, kind=kind, spec=spec)
+                judge = (maker or self.config.hook.pytest_trustllm_make_judge)(config=self.config, kind=kind, spec=spec)
             except pytest.UsageError as exc:  # no API key, missing package, unknown label: nothing can judge
                 stop(str(exc))
             except Exception as exc:  # a hook's bug, or a judge that cannot load: stop once, not per probe
@@ -136,6 +137,8 @@ class TrustState:
                 stop(f"the pytest_trustllm_make_judge hook for the {kind} judge {shown!r} raised "
                      f"{redact(describe_error(exc))}")
             if judge is None:
+                if maker is not None:
+                    return None
                 raise pytest.UsageError(f"no {kind} judge accepts the spec {shown!r}")
             needs = JUDGE_METHODS[kind]
             if not any(callable(getattr(judge, name, None)) for name in needs):

@@ -200,3 +200,18 @@ def test_under_xdist_the_workers_stop_before_any_model_call(project, monkeypatch
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["pytest-trustllm: stopped: --trust-toxicity=profanity needs alt-profanity-check*"])
     assert not (project.path / "calls.txt").exists(), "a worker called the model before it stopped"
+
+
+def test_a_hook_that_raises_for_the_spec_shows_its_own_error_not_the_pip_line(project, monkeypatch):
+    project.makepyfile(test_p=PROBE.format(fixture="trust_toxicity"))
+    project.makeconftest('''
+import pytest
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_trustllm_make_judge(config, kind, spec):
+    if kind == "toxicity":
+        raise RuntimeError("hook bug")
+''')
+    result = run(project, monkeypatch, "profanity_check")
+    assert_stopped_before_the_model(project, result, "the pytest_trustllm_make_judge hook for the toxicity judge "
+                                    "'profanity' raised RuntimeError: hook bug (conftest.py:6)")
