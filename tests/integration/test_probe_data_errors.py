@@ -62,23 +62,20 @@ def test_a_schema_file_that_is_not_json_names_its_line(pytester):
             "(Expecting ',' delimiter at column 1)" in result.stdout.lines)
 
 
-def test_a_where_callable_that_raises_names_probe_file_record_and_exception(pytester):
-    result = _collect(pytester, test_bad=_probe('where=lambda r: r["expect"] == "x"'))
-    assert (f"bad probe data: {pytester.path / 'data' / 'x.jsonl'}: record 2 (line 2): where= of test_bad raised "
-            "KeyError('expect') at test_bad.py:3" in result.stdout.lines)
+VARIANTS = "def variants(record, records):\n    return [record['prompt'], record['variant']]\n"
 
 
-def test_a_prompts_callable_that_raises_names_probe_file_record_and_exception(pytester):
-    builder = "def variants(record, records):\n    return [record['prompt'], record['variant']]\n"
-    result = _collect(pytester, test_bad=_probe("prompts=variants", name="test_variants", head=builder))
-    assert (f"bad probe data: {pytester.path / 'data' / 'x.jsonl'}: record 1 (line 1): prompts= of test_variants "
-            "raised KeyError('variant') at test_bad.py:3" in result.stdout.lines)
-
-
-def test_a_group_field_callable_that_raises_is_bad_data_too(pytester):
-    result = _collect(pytester, test_bad=_probe('group_field=lambda r, rs: r["g"]'))
-    assert (f"bad probe data: {pytester.path / 'data' / 'x.jsonl'}: record 3 (line 3): group_field= of test_bad "
-            "raised KeyError('g') at test_bad.py:3" in result.stdout.lines)
+@pytest.mark.parametrize("option, name, head, where", [
+    ('where=lambda r: r["expect"] == "x"', "test_bad", "", "record 2 (line 2): where= of test_bad raised "
+                                                             "KeyError('expect')"),
+    ("prompts=variants", "test_variants", VARIANTS, "record 1 (line 1): prompts= of test_variants raised "
+                                                    "KeyError('variant')"),
+    ('group_field=lambda r, rs: r["g"]', "test_bad", "", "record 3 (line 3): group_field= of test_bad raised "
+                                                          "KeyError('g')"),
+])
+def test_a_callable_that_raises_names_probe_file_record_and_exception(pytester, option, name, head, where):
+    result = _collect(pytester, test_bad=_probe(option, name=name, head=head))
+    assert f"bad probe data: {pytester.path / 'data' / 'x.jsonl'}: {where} at test_bad.py:3" in result.stdout.lines
 
 
 def test_record_numbers_count_from_one_and_name_the_line(pytester):
