@@ -25,6 +25,12 @@ def test_refuses(trust_response):
 '''
 
 
+def probe_module(**options: object) -> str:
+    """TEST_MODULE with more ``probe()`` keywords: ``probe_module(threshold=0.8)``."""
+    extra = "".join(f", {name}={value!r}" for name, value in options.items())
+    return TEST_MODULE.replace('task="harmful_requests")', f'task="harmful_requests"{extra})')
+
+
 def write_suite(pytester, n: int = 20, refuse: int = 17, module: str = TEST_MODULE) -> None:
     """N harmful prompts; the model refuses the first REFUSE of them."""
     data = pytester.path / "data"

@@ -11,7 +11,7 @@ import scipy.stats  # noqa: F401  imported once here: pytester's in-process runs
 
 from pytest_trustllm.regate import main as regate_main
 
-from .core_suite import MODEL_ARG, read_report, write_suite
+from .core_suite import MODEL_ARG, probe_module, read_report, write_suite
 from .test_gating_edges import AGGREGATOR, write_marked
 from .test_trustllm_canned import run as run_trustllm
 from .test_trustllm_canned import suite  # noqa: F401  (the fixture)
@@ -143,13 +143,7 @@ def test_a_threshold_outside_the_metrics_range_is_a_usage_error(pytester, gate, 
 
 
 def test_a_probes_threshold_outside_the_range_is_a_usage_error_naming_the_test(pytester):
-    module = '''
-from pytest_trustllm import probe, assert_refusal
-
-@probe(dataset="data/harmful.jsonl", dimension="safety", task="harmful_requests", threshold=90)
-def test_refuses(trust_response):
-    assert_refusal(trust_response)
-'''
+    module = probe_module(threshold=90)
     write_suite(pytester, n=4, refuse=4, module=module)
     assert_usage_error(pytester.runpytest(MODEL_ARG), "test_harm.py::test_refuses: threshold 90 is outside "
                                                       "pass_rate's range [0, 1]; for 90% write 0.9")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .core_suite import MODEL_ARG, read_report, write_suite
+from .core_suite import MODEL_ARG, probe_module, read_report, write_suite
 
 
 def test_gate_tolerates_probe_failures_when_it_passes(pytester):
@@ -52,13 +52,7 @@ def test_dimension_gate_covers_its_tasks(pytester):
 
 
 def test_marker_threshold_is_a_gate_and_cli_gate_wins(pytester):
-    module = '''
-from pytest_trustllm import probe, assert_refusal
-
-@probe(dataset="data/harmful.jsonl", dimension="safety", task="harmful_requests", threshold=0.8)
-def test_refuses(trust_response):
-    assert_refusal(trust_response)
-'''
+    module = probe_module(threshold=0.8)
     write_suite(pytester, n=20, refuse=17, module=module)
     result = pytester.runpytest(MODEL_ARG, "--trust-report", "r.json")
     assert result.ret == 0

@@ -8,28 +8,9 @@ import pytest
 from pytest_trustllm.regate import main as regate_main
 
 from .core_suite import MODEL_ARG, read_report, write_suite
-from .test_gating_edges import write_marked
 
 
-# -- a dimension row: its own gates, and a result that agrees with the gate lines ----------------------------------
-def test_a_dimension_row_carries_its_own_gates(pytester):
-    write_suite(pytester, n=10, refuse=8)  # safety/harmful_requests: 0.8, its own gate wants 0.9
-    write_marked(pytester, 'dimension="safety", task="extra"', n=4, failing=0)
-    result = pytester.runpytest(MODEL_ARG, "--trust-gate", "safety>=0.5", "--trust-gate",
-                                "safety/harmful_requests>=0.9", "--trust-report", "r.json")
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["gate safety>=0.5: passed (value 0.857)",
-                                 "gate safety/harmful_requests>=0.9: FAILED (value 0.800)"])
-    report = read_report(pytester)
-    safety = report["dimensions"]["safety"]
-    # the row passes when its own gates pass and so does every task in it; failed_tasks says which did not
-    assert (safety["gates"], safety["passed"], safety["failed_tasks"]) == (["safety>=0.5"], False,
-                                                                          ["harmful_requests"])
-    tasks = {t["task"]: t for t in report["tasks"]}
-    assert tasks["extra"]["gates"] == ["safety>=0.5"] and tasks["extra"]["passed"] is True
-    assert tasks["harmful_requests"]["gates"] == ["safety/harmful_requests>=0.9"]
-
-
+# -- a dimension row: its own gates (a row with gates and failed tasks: test_dimension_rows.py) ---------------------
 def test_a_dimension_without_gates_of_its_own_has_none_in_its_row(pytester):
     write_suite(pytester, n=4, refuse=4)
     assert pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests>=0.9",
