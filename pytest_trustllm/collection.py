@@ -127,6 +127,25 @@ class ProbeOrder:
         return found
 
 
+def prepare_run(state, session: pytest.Session) -> None:
+    """After collection, before any probe runs: the judges the run needs can be built (their packages are
+    there), TRUSTLLM_JUDGE_AHEAD is valid, the model is made and the prompts planned; a run with probes
+    stops on SIGTERM as on Ctrl-C. Nothing of it for a run that only lists or plans."""
+    from .run_modes import lists_fixtures, planning_only
+
+    if not planning_only(session.config) and not lists_fixtures(session.config):
+        from .models.env import judge_ahead
+        from .requirements import check_judges
+
+        check_judges(state, session.items)  # a judge's missing package: one line before any model call
+        judge_ahead()  # a wrong value stops here, not in the first probe
+    plan_responses(state, session.items)
+    if not state.is_worker and any(item.get_closest_marker("trust") for item in session.items):
+        from .finish import stop_on_sigterm
+
+        stop_on_sigterm(state)
+
+
 def plan_responses(state, items: list[pytest.Item]) -> None:
     """Register the prompts of every selected probe that reads a response, in run order.
 

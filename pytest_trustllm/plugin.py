@@ -92,24 +92,12 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    from .collection import plan_responses
+    from .collection import prepare_run
     from .prefetch_hooks import usage_errors_stop_workers
 
     state = session.config.stash[STATE_KEY]
     with usage_errors_stop_workers(state):
-        from .probe import _lists_fixtures
-
-        if not _planning_only(session.config) and not _lists_fixtures(session.config):
-            from .models.env import judge_ahead
-            from .requirements import check_judges
-
-            check_judges(state, session.items)  # a judge's missing package: one line before any model call
-            judge_ahead()  # TRUSTLLM_JUDGE_AHEAD: a wrong value stops here, not in the first probe
-        plan_responses(state, session.items)
-    if not state.is_worker and any(item.get_closest_marker("trust") for item in session.items):
-        from .finish import stop_on_sigterm
-
-        stop_on_sigterm(state)
+        prepare_run(state, session)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -145,6 +133,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from .finish import finish_session, publish_worker_identities
+    from .run_modes import planning_only
 
     state = session.config.stash[STATE_KEY]
     if state.is_worker:
@@ -153,16 +142,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         pass  # xdist: the run was stopped (no model or judge), so no metric or gate means anything
     elif exitstatus == pytest.ExitCode.USAGE_ERROR:
         pass  # a mistake found while collecting (a probe's gates): nothing ran, nothing to gate
-    elif _planning_only(session.config):
+    elif planning_only(session.config):
         pass
     elif state.results.records or state.settings.gates or (
             exitstatus == pytest.ExitCode.INTERRUPTED and (state.settings.report or state.settings.card)):
         finish_session(state, session, exitstatus)  # interrupted before any probe ran: a report that says so
-
-
-def _planning_only(config: pytest.Config) -> bool:
-    """--collect-only, --setup-only, --setup-plan: no probe is judged, so there is nothing to gate."""
-    return bool(config.option.collectonly or config.option.setuponly or config.option.setupplan)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: the table comes after pytest's short summary

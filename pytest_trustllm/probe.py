@@ -13,6 +13,7 @@ import pytest
 from .cases import GenParams, TrustCase
 from .datasets import DatasetError, record_error, validate
 from .markers import check_marker, default_task, marker_options, short_repr
+from .run_modes import lists_fixtures
 
 PromptBuilder = Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]]], Sequence[str]]
 
@@ -230,7 +231,7 @@ def parametrize(metafunc: pytest.Metafunc, state) -> None:
     except DatasetError as exc:
         problem = str(exc)
     except pytest.UsageError as exc:  # no --trust-data, a missing package: one "ERROR:" line once collected
-        if not _lists_fixtures(config):  # (raised here, pytest would print it inside a traceback of its hooks)
+        if not lists_fixtures(config):  # (raised here, pytest would print it inside a traceback of its hooks)
             state.collection_problems.append(str(exc))
         _skip_all(metafunc, kwargs["task"], str(exc))  # --fixtures still lists the fixtures, without data
         return
@@ -254,8 +255,3 @@ def _skip_all(metafunc: pytest.Metafunc, task: str, reason: str) -> None:
     """One skipped item saying REASON, as pytest's empty ``parametrize`` makes."""
     metafunc.parametrize("trust_case", [pytest.param(None, marks=pytest.mark.skip(reason=reason),
                                                      id=f"{task}-NOTSET")], indirect=True)
-
-
-def _lists_fixtures(config: pytest.Config) -> bool:
-    """``--fixtures`` or ``--fixtures-per-test``: collection only lists fixtures, no probe runs."""
-    return bool(getattr(config.option, "showfixtures", False) or getattr(config.option, "show_fixtures_per_test", False))
