@@ -115,12 +115,31 @@ def read_text(path: Path) -> str:
     return text.removeprefix("\ufeff")
 
 
+def _characters(value: Any) -> Any:
+    """VALUE with every lone UTF-16 surrogate in its text ("\\ud800" is valid JSON but no character: no
+    model, cache or report can take it as UTF-8) replaced by U+FFFD, as in answers."""
+    from .models.base import answer_text
+
+    if isinstance(value, str):
+        return answer_text(value)
+    if isinstance(value, dict):
+        return {_characters(k): _characters(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_characters(v) for v in value]
+    return value
+
+
+def _loads(text: str) -> Any:
+    data = json.loads(text)
+    return _characters(data) if "\\ud" in text.lower() else data  # only an escape can make a surrogate
+
+
 def _read_json(path: Path) -> list[dict[str, Any]]:
     text = read_text(path)
     if not text.strip():  # an empty file holds no records, as an empty .jsonl or .csv does
         return []
     try:
-        data = json.loads(text)
+        data = _loads(text)
     except json.JSONDecodeError as exc:
         raise DatasetError(str(path), f"invalid JSON ({exc.msg} at column {exc.colno})", line=exc.lineno) from None
     if isinstance(data, Mapping):  # {"data": [...]} style
@@ -139,7 +158,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
             if not line.strip():
                 continue
             try:
-                records.append(json.loads(line))
+                records.append(_loads(line))
             except json.JSONDecodeError as exc:
                 raise DatasetError(str(path), f"invalid JSON ({exc.msg} at column {exc.colno})", line=lineno) from None
     return records

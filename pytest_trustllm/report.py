@@ -13,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .models.base import answer_text
+
 ARROW = {"higher": "↑", "lower": "↓"}
 
 
@@ -250,18 +252,24 @@ def write_json(report: dict[str, Any], path: Path) -> None:
     """Validate against the shipped schema, then write atomically (a crash never leaves half a file)."""
     import jsonschema
 
-    report = _finite(report)  # NaN or infinity is no value: JSON has neither (null)
+    report = _writable(report)
     jsonschema.validate(report, load_schema())
     _write_atomically(path, json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-def _finite(value: Any) -> Any:
+def _writable(value: Any) -> Any:
+    """VALUE as JSON can hold it: NaN or infinity is no value (null; JSON has neither), and a lone UTF-16
+    surrogate in any text (a test id, a prompt or an observed value from a dataset's "\\ud800") becomes
+    U+FFFD, as it does in answers: it cannot be written as UTF-8, and one such record must not cost the
+    whole report."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return answer_text(value)
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {_writable(k): _writable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [_writable(v) for v in value]
     return value
 
 

@@ -202,6 +202,12 @@ class OpenAIModel(Model):
         """Servers echo keys in errors ("Incorrect API key provided: sk-..."): never pass them on."""
         return server_words(text, self._key if self._key != NO_KEY else None, limit=limit)
 
+    def _without_key(self, text: str) -> str:
+        """An answer that quotes the API key (a server or proxy that echoes the request's headers) keeps
+        ``***`` in its place: answers go to the cache, the report and failure messages."""
+        key = self._key
+        return text.replace(key, "***") if key != NO_KEY and len(key) >= 8 and key in text else text
+
     async def _agenerate(self, prompt: str, params: GenParams) -> str:
         import httpx2
         import openai
@@ -209,12 +215,12 @@ class OpenAIModel(Model):
         client = self._client()
         try:
             if self.stream:
-                return await self._streamed(client, self._request(prompt, params))
+                return self._without_key(await self._streamed(client, self._request(prompt, params)))
             # client.post (documented for raw endpoints) skips the typed-params transform and the pydantic
             # response model: measured 2.8 -> 2.0 ms of client CPU per request, the bottleneck at high concurrency
             response = await client.post("/chat/completions", body=self._request(prompt, params),
                                          cast_to=httpx2.Response)
-            return self._text(response)
+            return self._without_key(self._text(response))
         except openai.APITimeoutError:
             raise TransientModelError(f"timed out after {self.timeout:g} s ({self.url})", timed_out=True) from None
         except openai.APIConnectionError as exc:

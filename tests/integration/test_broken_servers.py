@@ -72,6 +72,41 @@ def test_an_echo_page_in_place_of_a_completion_is_an_error_without_the_key(pytes
                                  "ends in /v1): '{\"headers\": {*Bearer ***\"*"])
 
 
+@pytest.mark.parametrize("stream", ["0", "1"])
+def test_an_answer_that_echoes_the_key_keeps_it_out_of_every_artefact(pytester, openai_stub, monkeypatch, stream):
+    monkeypatch.setenv("TRUSTLLM_OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("TRUSTLLM_OPENAI_STREAM", stream)
+    openai_stub.reply = lambda messages, body: f"Your request came with Authorization: Bearer {KEY}."
+    write_suite(pytester, prompts(2))
+    result = pytester.runpytest(model_arg(openai_stub), "--trust-report=r.json", "--junitxml=j.xml", "-l",
+                                "--trust-cache=c.sqlite3")
+    result.assert_outcomes(failed=2)  # the probes expect "stub answer": their messages quote the answer
+    assert KEY not in everything(pytester, result)
+    result.stdout.fnmatch_lines(["*AssertionError: Your request came with Authorization: Bearer ***.*"])
+    assert read_json(pytester.path / "r.json")["cases"][0]["response"] == \
+        "Your request came with Authorization: Bearer ***."
+
+
+def test_a_lone_surrogate_in_a_prompt_or_an_observation_still_writes_the_report(pytester):
+    """A dataset may hold "\\ud800" (valid JSON, no character): prompts and observed values get U+FFFD, as
+    answers do, instead of the prompt failing to reach the model and the whole report failing to be written."""
+    data = pytester.path / "data"
+    data.mkdir()
+    (data / "prompts.jsonl").write_text('{"id": "odd\\ud800id", "prompt": "say \\udfff hi"}\n', encoding="ascii")
+    pytester.makepyfile(test_probes='''
+from pytest_trustllm import observe, probe
+
+@probe(dataset="data/prompts.jsonl", dimension="safety", task="harm")
+def test_odd(trust_response):
+    observe(note="x\\ud800y")
+''')
+    result = pytester.runpytest("--trust-model=rules", "--trust-no-cache", "--trust-report=r.json")
+    result.assert_outcomes(passed=1)
+    case = read_json(pytester.path / "r.json")["cases"][0]
+    assert case["prompt"] == "say \ufffd hi"
+    assert case["observation"]["note"] == "x\ufffdy"
+
+
 def test_an_answer_no_cache_can_store_errors_nothing_else(pytester, openai_stub):
     """A lone surrogate is valid JSON ("\\ud800") but not UTF-8: it is stored as U+FFFD, and the other answers
     are generated once each and cached."""
