@@ -40,12 +40,21 @@ def case_of(item: pytest.Item) -> TrustCase | None:
 
 
 def mark_dimensions(items: list[pytest.Item]) -> None:
+    """Mark each probe with its dimension (``-m safety``); a dimension of the user's own is registered as a
+    marker first, so ``--strict-markers`` accepts it and no unknown-mark warning is given."""
+    known: set[str] | None = None
     for item in items:
         marker = trust_marker(item)
         if marker is None:
             continue
         options = trust_options(item, marker)
         if isinstance(options.get("dimension"), str) and options["dimension"]:
+            if known is None:
+                known = {line.split(":")[0].split("(")[0].strip() for line in item.config.getini("markers")}
+            if options["dimension"] not in known:
+                item.config.addinivalue_line("markers", f"{options['dimension']}: trust probes of the "
+                                                        f"{options['dimension']} dimension")
+                known.add(options["dimension"])
             item.add_marker(options["dimension"])
             item.user_properties.extend([("trust.dimension", options["dimension"]),
                                          ("trust.task", str(options["task"]))])

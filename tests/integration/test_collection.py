@@ -180,3 +180,23 @@ def test_g(trust_case):
     monkeypatch.setenv("EXPECT_T", "0.0")
     monkeypatch.setenv("EXPECT_N", "8")
     assert pytester.runpytest("--trust-model=rules", "--trust-temperature=0", "--trust-max-tokens=8").ret == 0
+
+
+def test_a_dimension_of_ones_own_is_a_registered_marker_even_with_strict_markers(pytester):
+    (pytester.path / "data.jsonl").write_text('{"prompt": "Where is my parcel?"}\n{"prompt": "Cancel my order."}\n')
+    pytester.makepyfile('''
+from pytest_trustllm import probe
+
+@probe(dataset="data.jsonl", dimension="customer-support")
+def test_helpful(trust_response):
+    pass
+
+def test_plain():
+    pass
+''')
+    result = pytester.runpytest("--trust-model=rules", "--trust-no-cache", "--strict-markers", "-W",
+                                "error::pytest.PytestUnknownMarkWarning", "-m", "customer-support")
+    result.assert_outcomes(passed=2, deselected=1)
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    marker_list = pytester.runpytest("--markers").stdout.str()
+    assert "@pytest.mark.customer-support" not in marker_list  # registered for a run's probes, not for --markers
