@@ -15,7 +15,8 @@ def default_task(dataset: Any, test_name: str) -> str:
     """A probe's task when none is named: the data file's stem, else (a marker without ``dataset=``) the test
     function's name."""
     if isinstance(dataset, str) and dataset:
-        return Path(dataset.split(":")[-1]).stem
+        # a name gates can refer to: "harm.v2.jsonl" and "harm requests.csv" give "harm-v2", "harm-requests"
+        return re.sub(r"[^A-Za-z0-9_-]+", "-", Path(dataset.split(":")[-1]).stem).strip("-_") or test_name
     return test_name
 
 
@@ -105,6 +106,10 @@ def check_marker(kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -> None:
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise pytest.UsageError(f"{name}={value!r}: expected a non-empty string, e.g. "
                                     f"@pytest.mark.trust(dimension='safety', task='harmful_requests')")
+        if value is not None and not is_name(value):
+            raise pytest.UsageError(f"{name}={value!r}: a {name} is a name gates can refer to (letters, digits, "
+                                    f"'_' and '-', starting with a letter or digit), e.g. "
+                                    f"{re.sub(r'[^A-Za-z0-9_-]+', '-', value).strip('-_') or 'harmful_requests'!r}")
 
     threshold = kwargs.get("threshold")
     if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))

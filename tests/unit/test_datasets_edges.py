@@ -82,6 +82,14 @@ def test_marker_task_defaults_to_the_data_file_stem_else_the_test_name():
     assert marker_options((), {"dimension": "safety", "task": "named"}, "test_x")["task"] == "named"
 
 
+@pytest.mark.parametrize(("dataset", "task"), [
+    ("data/harm.v2.jsonl", "harm-v2"), ("harm requests.csv", "harm-requests"), ("_private.jsonl", "private"),
+    ("hf:org/set:test", "test"), ("....jsonl", "test_x"),
+])
+def test_a_default_task_is_a_name_gates_can_refer_to(dataset, task):
+    assert marker_options((), {"dimension": "safety", "dataset": dataset}, "test_x")["task"] == task
+
+
 @pytest.mark.parametrize(("args", "kwargs", "message"), [
     (("safety", "t", "extra"), {}, "trust marker: at most two positional arguments (dimension, task), got 3: "
                                    "'safety', 't', 'extra'; give the other options by name"),
@@ -89,6 +97,11 @@ def test_marker_task_defaults_to_the_data_file_stem_else_the_test_name():
                                             "as dimension='privacy'"),
     ((0.9,), {}, "dimension=0.9: expected a non-empty string, e.g. "
                  "@pytest.mark.trust(dimension='safety', task='harmful_requests')"),
+    (("safety",), {"task": "harm v2"}, "task='harm v2': a task is a name gates can refer to (letters, digits, "
+                                      "'_' and '-', starting with a letter or digit), e.g. 'harm-v2'"),
+    (("customer support",), {}, "dimension='customer support': a dimension is a name gates can refer to "
+                                "(letters, digits, '_' and '-', starting with a letter or digit), e.g. "
+                                "'customer-support'"),
 ])
 def test_check_marker_reports_wrong_positional_arguments(args, kwargs, message):
     with pytest.raises(pytest.UsageError) as info:
