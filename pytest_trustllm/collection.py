@@ -76,8 +76,43 @@ def check_markers(items: list[pytest.Item]) -> None:
         try:
             check_marker(marker.kwargs, marker.args)
         except pytest.UsageError as exc:
-            test = f"{item.parent.nodeid}::{getattr(item, 'originalname', item.name)}" if item.parent else item.nodeid
-            raise pytest.UsageError(f"{test}: {exc}") from None
+            raise pytest.UsageError(f"{_test_name(item)}: {exc}") from None
+    check_tasks(items)
+
+
+def _test_name(item: pytest.Item) -> str:
+    return f"{item.parent.nodeid}::{getattr(item, 'originalname', item.name)}" if item.parent else item.nodeid
+
+
+# what makes a task's metrics: the probes of one task must agree on them
+_TASK_DEFINING = (("aggregate", "none (the pass rate)"), ("metric", "none (the first metric)"),
+                  ("direction", "none (the metric's own)"))
+
+
+def check_tasks(items: list[pytest.Item]) -> None:
+    """Probes of one task (two tests over one data file, or the same ``task=``) are aggregated together, by
+    one aggregator: a usage error if they name different ``aggregate=``, ``metric=`` or ``direction=``
+    (the first probe's would silently decide, and another probe's threshold would gate a metric it never
+    meant)."""
+    seen: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+    for item in items:
+        marker = trust_marker(item)
+        if marker is None:
+            continue
+        options = trust_options(item, marker)
+        key = (options.get("dimension"), options.get("task"))
+        test = _test_name(item)
+        first = seen.setdefault(key, (test, options))
+        if first[0] == test:
+            continue
+        for name, unset in _TASK_DEFINING:
+            mine, theirs = options.get(name), first[1].get(name)
+            if mine != theirs:
+                theirs_shown, mine_shown = (repr(v) if v is not None else unset for v in (theirs, mine))
+                raise pytest.UsageError(
+                    f"task {key[0]}/{key[1]}: its probes disagree on {name}=: {first[0]} has {theirs_shown}, "
+                    f"{test} has {mine_shown}. The probes of one task are aggregated together: give them the "
+                    f"same {name}=, or each its own task (task=...)")
 
 
 class ProbeOrder:

@@ -42,7 +42,7 @@ def regate(report: dict[str, Any], gates: Sequence[str] | None, baseline: Any = 
     from . import summary
     from .results import AggregatorError, Results
 
-    results = Results(run_gates(report, gates))
+    results = Results(run_gates(report, gates), root=Path.cwd())
     for record in report["cases"]:
         results.add(record)
     try:

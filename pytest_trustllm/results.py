@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib
 import math
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from .gates import Gate, parse_gate, threshold_gate
@@ -31,14 +33,46 @@ class AggregatorError(Exception):
     """A task's ``aggregate="module:function"`` cannot be imported here."""
 
 
-def load_aggregator(path: str | None) -> Aggregator:
+def load_aggregator(path: str | None, near: Iterable[Path] = ()) -> Aggregator:
+    """The aggregator PATH ("module:function"). A module beside the tests (``mymetrics/agg.py`` next to
+    ``test_x.py``) is importable in a serial run because pytest put the tests' folder on ``sys.path``; an
+    xdist controller (or ``regate``) imports no test module, so the folders NEAR (those of the probes'
+    test files, and the rootdir) are tried as pytest's default import mode would have put them there."""
     if not path:
         return pass_rate
     module, _, name = path.partition(":")
     try:
-        return getattr(importlib.import_module(module), name)
+        return getattr(_import_near(module, near), name)
     except (ImportError, AttributeError, ValueError) as exc:
         raise AggregatorError(f"cannot import the aggregator {path!r} ({type(exc).__name__}: {exc})") from None
+
+
+def _import_near(module: str, near: Iterable[Path]) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        top = module.split(".")[0]
+        if exc.name != top:
+            raise
+        for folder in near:
+            if (folder / top).is_dir() or (folder / f"{top}.py").is_file():
+                if str(folder) not in sys.path:
+                    sys.path.insert(0, str(folder))  # as pytest's "prepend" import mode does for test folders
+                return importlib.import_module(module)
+        raise
+
+
+def base_folders(nodeids: Iterable[str], root: Path) -> list[Path]:
+    """The folders pytest's default import mode puts on ``sys.path`` for these tests (the first folder above
+    each test file without an ``__init__.py``), then ROOT."""
+    folders: dict[Path, None] = {}
+    for nodeid in nodeids:
+        folder = (root / nodeid.split("::", 1)[0]).parent
+        while (folder / "__init__.py").is_file() and folder.parent != folder:
+            folder = folder.parent
+        folders[folder] = None
+    folders[root] = None
+    return list(folders)
 
 
 def no_nan(metrics: Iterable[Metric]) -> list[Metric]:
@@ -98,8 +132,9 @@ class TaskResult:
 class Results:
     """Collects one record per probe (last report wins, so reruns do not double-count)."""
 
-    def __init__(self, cli_gates: Iterable[Gate] = ()) -> None:
+    def __init__(self, cli_gates: Iterable[Gate] = (), root: Path | None = None) -> None:
         self.cli_gates = list(cli_gates)
+        self.root = root  # where the test files' node ids start (the rootdir): aggregators beside them
         self.records: dict[str, dict[str, Any]] = {}
         self.other_failures: dict[str, str] = {}  # nodeid -> outcome, for tests that are not trust probes
 
@@ -124,8 +159,9 @@ class Results:
         for (dimension, task), records in sorted(by_task.items()):
             counts = {o: sum(1 for r in records if r["outcome"] == o) for o in OUTCOMES}
             path = records[0].get("aggregator")
+            near = base_folders((r["nodeid"] for r in records), self.root) if self.root and path else ()
             try:
-                aggregator = load_aggregator(path)
+                aggregator = load_aggregator(path, near)
             except AggregatorError as exc:
                 raise AggregatorError(f"task {dimension}/{task}: {exc}") from None
             results.append(TaskResult(dimension, task, no_nan(aggregator(records)), counts, aggregate=path))

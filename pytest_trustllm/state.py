@@ -28,7 +28,7 @@ class TrustState:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
         self.settings = settings
-        self.results = Results(settings.gates)
+        self.results = Results(settings.gates, root=config.rootpath)
         self.responder = Responder(self._fetch)
         self._model: Any = None
         self._prefetcher: Any = None
