@@ -40,16 +40,17 @@ def regate(report: dict[str, Any], gates: Sequence[str] | None, baseline: Any = 
            strict: bool = False) -> dict[str, Any]:
     """The report, re-aggregated from its probe records and gated by GATES (None: the run's own gates)."""
     from . import summary
-    from .results import AggregatorError, Results
+    from .results import Results
 
     results = Results(run_gates(report, gates), root=Path.cwd())
     for record in report["cases"]:
         results.add(record)
-    try:
-        result = summary.build(results, baseline)
-    except AggregatorError as exc:
-        raise pytest.UsageError(f"{exc}: regate aggregates the tasks again, so it needs the aggregators the run "
-                                "used importable (run it from the suite's folder, or set PYTHONPATH)") from None
+    result = summary.build(results, baseline)
+    for task in result["tasks"]:
+        if "cannot import the aggregator" in task.get("error", ""):
+            raise pytest.UsageError(f"{task['error']}: regate aggregates the tasks again, so it needs the "
+                                    "aggregators the run used importable (run it from the suite's folder, or set "
+                                    "PYTHONPATH)")
     other = report["run"].get("totals", {}).get("other_failures", 0)
     result["totals"]["other_failures"] = other  # tests that are not probes failed in the run: they still count
     pytest_status = int(report["run"].get("pytest_exit_status", report["run"]["exit_status"]))

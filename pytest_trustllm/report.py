@@ -178,6 +178,7 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
         lines.append(f"{others} test{'s' if others != 1 else ''} outside the probes failed (an ordinary test, a "
                      "conftest error, or a probe whose xdist worker crashed: pytest's summary names it), so the "
                      "run fails whatever the gates say")
+    lines.extend(f"error: {task['error']} (the task fails)" for task in summary.get("tasks", ()) if task.get("error"))
     lines.extend(f"warning: {warning}" for warning in summary.get("warnings", ()))
     from .judges.measured import describe
 

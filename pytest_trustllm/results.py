@@ -75,6 +75,19 @@ def base_folders(nodeids: Iterable[str], root: Path) -> list[Path]:
     return list(folders)
 
 
+def _metrics(aggregator: Aggregator, records: list[dict[str, Any]]) -> list[Metric]:
+    returned = aggregator(records)
+    metrics = list(returned) if isinstance(returned, (list, tuple)) else []
+    if not metrics or not all(isinstance(m, Metric) for m in metrics):
+        raise AggregatorError(f"the aggregator returned {short(returned)}, not a non-empty list of Metric")
+    return no_nan(metrics)
+
+
+def short(value: Any, width: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[:width] + "..."
+
+
 def no_nan(metrics: Iterable[Metric]) -> list[Metric]:
     """An aggregator's NaN (a correlation of constant answers) is no value: '-' in the table, null in JSON."""
     def clean(x: Any) -> Any:
@@ -93,6 +106,7 @@ class TaskResult:
     passed: bool = True
     tolerated: int = 0
     aggregate: str | None = None  # the probes' aggregate= ("module:function"); None: the pass rate
+    error: str | None = None  # the aggregator could not be imported or raised: no metrics, the task fails
 
     @property
     def builtin(self) -> bool:
@@ -126,6 +140,7 @@ class TaskResult:
             "tolerated_failures": self.tolerated,
             "metrics": {m.name: m.as_dict() for m in self.metrics},
             "gates": [g["expr"] for g in self.gates],
+            **({"error": self.error} if self.error else {}),
         }
 
 
@@ -162,14 +177,17 @@ class Results:
             near = base_folders((r["nodeid"] for r in records), self.root) if self.root and path else ()
             try:
                 aggregator = load_aggregator(path, near)
-            except AggregatorError as exc:
-                raise AggregatorError(f"task {dimension}/{task}: {exc}") from None
-            results.append(TaskResult(dimension, task, no_nan(aggregator(records)), counts, aggregate=path))
-            # an aggregator may derive further tasks from the same records (TrustLLM toxicity from the
-            # jailbreak answers); they have no probes of their own, so their probe counts are zero
-            for derived, derive in getattr(aggregator, "derived_tasks", {}).items():
-                results.append(TaskResult(dimension, derived, no_nan(derive(records)), dict.fromkeys(OUTCOMES, 0),
-                                          aggregate=path))
+                results.append(TaskResult(dimension, task, _metrics(aggregator, records), counts, aggregate=path))
+                # an aggregator may derive further tasks from the same records (TrustLLM toxicity from the
+                # jailbreak answers); they have no probes of their own, so their probe counts are zero
+                for derived, derive in getattr(aggregator, "derived_tasks", {}).items():
+                    results.append(TaskResult(dimension, derived, _metrics(derive, records),
+                                              dict.fromkeys(OUTCOMES, 0), aggregate=path))
+            except Exception as exc:  # the task fails and says why; the table, gates and report still come
+                error = str(exc) if isinstance(exc, AggregatorError) else \
+                    f"the aggregator {path or 'pass_rate'!r} raised {type(exc).__name__}: {exc}"
+                results.append(TaskResult(dimension, task, [Metric("aggregate", None, note=error)], counts,
+                                          aggregate=path, error=f"task {dimension}/{task}: {error}"))
         return sorted(results, key=lambda t: (t.dimension, t.task))
 
     def all_gates(self, primary: Mapping[tuple[str, str], str] | None = None,

@@ -137,6 +137,8 @@ def build(results: Results, baseline: Baseline | None = None) -> dict[str, Any]:
             task.tolerated = failures if task.passed else 0
         else:  # a probe without any gate must pass
             task.passed = failures == 0 and task.counts["error"] == 0
+        if task.error:
+            task.passed = False
 
     dimensions = {}
     for dim, metric in dims.items():
@@ -168,6 +170,7 @@ def build(results: Results, baseline: Baseline | None = None) -> dict[str, Any]:
             "errors": sum(t.counts["error"] for t in tasks),
             "other_failures": len(results.other_failures),
             "gates_failed": sum(1 for _, row in gate_rows if not row["passed"]),
+            "aggregate_errors": sum(1 for t in tasks if t.error),
         },
     }
 
@@ -193,13 +196,15 @@ def gated_exit_status(summary: dict[str, Any], pytest_status: int) -> int:
 
     0 when every failure is a trust probe tolerated by its passing gates and every gate passes; 1 when a
     gate fails, an untolerated probe fails, a probe errors, or a non-probe test fails. Statuses other than
-    0 and 1 (interrupted, internal or usage error, no tests) are left alone.
+    0 and 1 (interrupted, internal or usage error, no tests) are left alone. A task whose aggregator failed
+    fails the run too.
     """
     if pytest_status not in (0, 1):
         return pytest_status
     totals = summary["totals"]
     untolerated = totals["failed_probes"] - totals["tolerated_failures"]
-    if totals["gates_failed"] or untolerated or totals["errors"] or totals["other_failures"]:
+    if totals["gates_failed"] or untolerated or totals["errors"] or totals["other_failures"] or \
+            totals.get("aggregate_errors"):
         return 1
     return 0
 
