@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .models.base import answer_text
+from .redaction import printable
 
 ARROW = {"higher": "↑", "lower": "↓"}
 
@@ -218,19 +219,37 @@ def _probe_changes(base: dict[str, Any], here: int | None) -> str:
     return text
 
 
+_MARKDOWN_ESCAPES = {"&": "&amp;", "<": "&lt;", "|": "\\|", "`": "\\`", "*": "\\*", "\\": "\\\\",
+                     "\n": " ", "\r": " "}
+
+
+def md(text: Any) -> str:
+    """TEXT as literal Markdown text, fit for a table cell: no HTML (GitHub renders tags in step summaries),
+    no cell break, no code span or emphasis from a test id, task name or model spec."""
+    return "".join(_MARKDOWN_ESCAPES.get(ch, ch) for ch in printable(str(text)))
+
+
+def _code(text: str) -> str:
+    """TEXT as a code span (a model spec), unless it has what a code span cannot hold."""
+    if "`" in text or printable(text) != text or "\n" in text:
+        return md(text)
+    return f"`{text}`"
+
+
 def render_markdown(summary: dict[str, Any]) -> str:
     lines = ["## pytest-trustllm: trust summary", "",
              "| dimension / task | metric | value | 95% CI | n | invalid | gate | result |",
              "|---|---|---:|---:|---:|---:|---|---|"]
     for dim, drow in summary["dimensions"].items():
-        lines.append(f"| **{dim}** | pass_rate ↑ | {_fmt(drow['value'])} | {_ci(drow)} | {drow['n']} |  | "
-                     f"{_dimension_gate_text(drow)} | {'✅ pass' if drow['passed'] else '❌ fail'}{_failed_tasks(drow)} |")
+        lines.append(f"| **{md(dim)}** | pass_rate ↑ | {_fmt(drow['value'])} | {_ci(drow)} | {drow['n']} |  | "
+                     f"{md(_dimension_gate_text(drow))} | {'✅ pass' if drow['passed'] else '❌ fail'}"
+                     f"{md(_failed_tasks(drow))} |")
         for task in (t for t in summary["tasks"] if t["dimension"] == dim):
-            lines.append(f"| {task['task']} | {task['metric']} {ARROW.get(task['direction'], '')} | "
+            lines.append(f"| {md(task['task'])} | {md(task['metric'])} {ARROW.get(task['direction'], '')} | "
                          f"{_fmt(task['value'])} | {_ci(task)} | {task['n']} | {task['invalid']} | "
-                         f"{_gate_text(task).replace('|', '/')} | {'✅ pass' if task['passed'] else '❌ fail'} |")
+                         f"{md(_gate_text(task))} | {'✅ pass' if task['passed'] else '❌ fail'} |")
     lines.append("")
-    lines.extend(f"- {line}" for line in gate_lines(summary))
+    lines.extend(f"- {md(line)}" for line in gate_lines(summary))
     return "\n".join(lines) + "\n"
 
 
@@ -239,7 +258,7 @@ def render_markdown_card(summary: dict[str, Any]) -> str:
     card has them; the step summary has none, being written before the exit status is final)."""
     table = render_markdown(summary)
     heading, _, rest = table.partition("\n")
-    facts = " · ".join(f"{name}: `{value}`" if name == "model" else f"{name}: {value}"
+    facts = " · ".join(f"{name}: {_code(value) if name == 'model' else md(value)}"
                        for name, value in card_facts(summary))
     return f"{heading}\n\n{facts}\n{rest}"
 
