@@ -143,16 +143,22 @@ def needed_judges(configured: Mapping[str, str], items: Sequence[Any]) -> dict[s
 
 
 def check_judges(state: Any, items: Sequence[Any]) -> None:
-    """A ``pytest.UsageError`` for the first judge the run will need whose package is missing, unless a
-    user's ``pytest_trustllm_make_judge`` hook builds that spec itself (the first hook to answer wins, as
-    always): then it is asked now, as it would be at the first probe, and its own error, if it raises, is the
-    one shown."""
+    """A ``pytest.UsageError`` for the first judge the run will need whose spec no judge accepts (a plugin's
+    spec is built now, as it would be at the first probe), or whose package is missing, unless a user's
+    ``pytest_trustllm_make_judge`` hook builds that spec itself (the first hook to answer wins, as always):
+    then it is asked now, and its own error, if it raises, is the one shown."""
     import pytest
+
+    from .judges.specs import is_builtin
 
     manager = state.config.pluginmanager
     builtin = manager.get_plugin("trustllm-judges")
     users = manager.subset_hook_caller("pytest_trustllm_make_judge", remove_plugins=[builtin] if builtin else [])
+
     for kind, spec in needed_judges(state.configured_judges(), items).items():
+        if not is_builtin(kind, spec):  # a plugin's spec, or a typo ("keyword"): built now, as at the first
+            state.judge(kind, early=True)  # probe; if no hook accepts it, a usage error before any model call
+            continue
         problem = judge_problem(kind, spec)
         if problem and state.judge(kind, early=True, maker=users) is None:
             raise pytest.UsageError(problem)

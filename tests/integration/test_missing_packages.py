@@ -243,3 +243,10 @@ def pytest_trustllm_make_judge(config, kind, spec):
     result = run(project, monkeypatch, "profanity_check")
     assert_stopped_before_the_model(project, result, "the pytest_trustllm_make_judge hook for the toxicity judge "
                                     "'profanity' raised RuntimeError: hook bug (conftest.py:6)")
+
+
+def test_a_misspelt_judge_spec_stops_the_run_before_any_model_call(project, monkeypatch):
+    project.makepyfile(test_p=PROBE.format(fixture="trust_case"))
+    result = run(project, monkeypatch, "", "--trust-judge", "keyword")
+    assert_stopped_before_the_model(project, result, "--trust-judge: no refusal judge accepts the spec 'keyword'; "
+                                    "accepted: *")

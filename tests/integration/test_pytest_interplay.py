@@ -122,12 +122,15 @@ def pytest_trustllm_make_judge(config, kind, spec):
             "judge() or judge_many() (see docs/hooks.md)"),
 ])
 def test_a_judge_hook_that_fails_stops_the_run_once(pytester, spec, message):
+    """A judge named by option is built before any probe runs (as a typo in its spec is found then), so the
+    hook's failure is one usage error before any prompt is sent."""
     write_suite(pytester, n=3, refuse=3)
     pytester.makeconftest(JUDGE_HOOKS)
     result = pytester.runpytest(MODEL_ARG, f"--trust-judge={spec}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stdout.fnmatch_lines([f"*pytest-trustllm: {message}*"])
-    assert result.stdout.str().count(message) == 1
+    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+    assert (result.stdout.str() + result.stderr.str()).count(message) == 1
+    assert "answers:" not in result.stdout.str()  # nothing was fetched
 
 
 DICT_LOADER = '''
