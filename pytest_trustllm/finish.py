@@ -40,6 +40,7 @@ def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
                 "pytest_exit_status": int(exitstatus), "strict": state.settings.strict,
                 "stopped_early": str(stopped) if stopped else None,
                 "deselected_probes": state.deselected_probes,
+                "last_failed_only": _last_failed_only(session.config),
                 "sample": state.settings.sample, "seed": state.settings.seed, "totals": result["totals"],
                 "baseline": state.baseline.identity() if state.baseline else None},
         **{k: result[k] for k in ("tasks", "dimensions", "gates", "cases", "warnings")},
@@ -70,6 +71,14 @@ def finish_session(state, session: pytest.Session, exitstatus: int) -> None:
         if written:  # they said 0: write them again with the status the run ends with
             _write_outputs(state, full, written, status)
     session.exitstatus = status
+
+
+def _last_failed_only(config: pytest.Config) -> bool:
+    """``--lf`` with failures on record: pytest ran only those, leaving the other tests out while collecting
+    (uncounted: they never reach ``pytest_deselected``), so the metrics cover a part of the suite."""
+    plugin = config.pluginmanager.get_plugin("lfplugin")
+    return bool(config.getoption("lf", False) and plugin is not None and getattr(plugin, "active", False)
+                and getattr(plugin, "lastfailed", None))
 
 
 def stop_on_sigterm(state) -> None:

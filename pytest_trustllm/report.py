@@ -155,6 +155,9 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
         ran = summary["run"]["totals"]["probes"]
         lines.append(f"{deselected} probe{'s were' if deselected != 1 else ' was'} deselected (-k, -m, --deselect, "
                      f"--lf): the metrics and gates cover the {ran} selected, not the whole suite")
+    if summary.get("run", {}).get("last_failed_only"):
+        lines.append("--lf: only the tests that failed last time ran (pytest leaves the others out while collecting): "
+                     "the metrics and gates cover those probes, not the whole suite")
     for gate in summary["gates"]:
         status = "passed" if gate["passed"] else "FAILED"
         value = gate.get("bound", gate["value"]) if gate["ci"] else gate["value"]

@@ -151,7 +151,14 @@ def test_last_failed_reruns_only_failing_probes(pytester):
     assert pytester.runpytest(MODEL_ARG, "-p", "cacheprovider").ret == 1
     result = pytester.runpytest(MODEL_ARG, "--lf", "--trust-report", "r.json")
     result.assert_outcomes(failed=2)
-    assert read_report(pytester)["tasks"][0]["n"] == 2
+    report = read_report(pytester)
+    assert report["tasks"][0]["n"] == 2
+    assert report["run"]["last_failed_only"] is True
+    result.stdout.fnmatch_lines(["--lf: only the tests that failed last time ran (pytest leaves the others out while "
+                                 "collecting): the metrics and gates cover those probes, not the whole suite"])
+    full = pytester.runpytest(MODEL_ARG, "--trust-report", "r.json")
+    assert read_report(pytester)["run"]["last_failed_only"] is False
+    assert "--lf: only" not in full.stdout.str()
 
 
 def test_modify_cases_hook_filters_before_sampling(pytester):
