@@ -219,6 +219,12 @@ def validate(records: list[Any], source: str, schema: Mapping[str, Any] | None,
     if schema is not None:
         import jsonschema
 
+        try:
+            jsonschema.Draft202012Validator.check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            where = "/".join(str(p) for p in exc.absolute_path)
+            raise DatasetError(source, f"the probe's schema= is not a valid JSON Schema: {exc.message}"
+                                       f"{f' (at {where})' if where else ''}") from None
         validator = jsonschema.Draft202012Validator(schema)
     for i, record in enumerate(records):
         if not isinstance(record, Mapping):

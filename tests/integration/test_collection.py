@@ -87,6 +87,25 @@ def test_s(trust_response):
     result.stdout.fnmatch_lines(["*data/s.jsonl: record 2 (line 2), field 'label': 3 is not of type 'string'"])
 
 
+@pytest.mark.parametrize("schema, message", [
+    ('{"type": "objekt"}', "'objekt' is not valid under any of the given schemas (at type)"),
+    ('{"type": "object", "required": "label"}', "'label' is not of type 'array' (at required)"),
+])
+def test_an_invalid_schema_is_named_as_the_schema_not_the_data(pytester, schema, message):
+    _rules_suite(pytester)
+    (pytester.path / "data" / "s.jsonl").write_text('{"prompt": "a", "label": "x"}\n')
+    pytester.makepyfile(test_s=f'''
+from pytest_trustllm import probe
+@probe(dataset="data/s.jsonl", dimension="safety", task="s", schema={schema})
+def test_s(trust_response):
+    pass
+''')
+    result = pytester.runpytest("--trust-model=rules", "--collect-only", "-q")
+    assert result.ret == 2
+    result.stdout.fnmatch_lines([f"*data/s.jsonl: the probe's schema= is not a valid JSON Schema: {message}"])
+    assert "Traceback" not in result.stdout.str()
+
+
 def test_invalid_json_and_missing_file(pytester):
     (pytester.path / "broken.json").write_text('[{"prompt": "a"},')
     pytester.makepyfile(test_x='''
