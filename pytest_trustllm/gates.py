@@ -184,7 +184,9 @@ def _problem(gate: Gate, known: Known) -> str | None:
     primary, directions = facts
     metric = gate.metric or primary
     if metric not in directions:
-        return None  # an unknown metric: the gate says so once the task is aggregated
+        if primary == "pass_rate" and set(directions) == {"pass_rate"}:  # a probe without aggregate=: known
+            return f"the task {gate.dimension}/{gate.task} has no metric {metric!r}: its one metric is 'pass_rate'"
+        return None  # a TrustLLM task's other metrics: the gate says so once the task is aggregated
     return gate_problem(gate, metric, directions[metric], builtin_range(metric))
 
 
@@ -222,6 +224,10 @@ def check_collected(gates: list[Gate] | tuple[Gate, ...], items: list[pytest.Ite
             if problem:
                 raise pytest.UsageError(f"{test}: gates=[{expr!r}]: {problem}")
         facts = known.get((dimension, task))
+        metric = options.get("metric")
+        if metric is not None and options.get("aggregate") is None and facts is not None and metric not in facts[1]:
+            raise pytest.UsageError(f"{test}: metric={metric!r}: the task {dimension}/{task} has no such metric: "
+                                    f"without aggregate=, its one metric is {facts[0]!r}")
         if options.get("threshold") is not None and facts is not None:
             metric = options.get("metric") or facts[0]
             gate = threshold_gate(dimension, task, metric, options.get("direction") or facts[1].get(metric, "higher"),

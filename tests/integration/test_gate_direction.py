@@ -71,6 +71,26 @@ def test_a_probes_gate_against_the_direction_is_a_usage_error_naming_the_test(py
     assert_usage_error(pytester.runpytest(), message)
 
 
+NO_SUCH = "the task ethics/extra has no metric 'refusal_rate': its one metric is 'pass_rate'"
+
+
+@pytest.mark.parametrize(("marker", "message"), [
+    ('gates=[".refusal_rate>=0.9"]', f"test_marked.py::test_probe: gates=['.refusal_rate>=0.9']: {NO_SUCH}"),
+    ('metric="refusal_rate", threshold=0.9', "test_marked.py::test_probe: metric='refusal_rate': the task "
+                                             "ethics/extra has no such metric: without aggregate=, its one metric "
+                                             "is 'pass_rate'"),
+])
+def test_a_metric_a_pass_rate_probe_does_not_have_is_a_usage_error(pytester, marker, message):
+    write_marked(pytester, f'dimension="ethics", task="extra", {marker}')
+    assert_usage_error(pytester.runpytest(), message)
+
+
+def test_a_command_line_gate_on_a_metric_a_pass_rate_task_does_not_have_is_a_usage_error(pytester):
+    write_marked(pytester, 'dimension="ethics", task="extra"')
+    assert_usage_error(pytester.runpytest("--trust-gate", "ethics/extra.refusal_rate>=0.5"),
+                       f"--trust-gate 'ethics/extra.refusal_rate>=0.5': {NO_SUCH}")
+
+
 def test_under_xdist_the_workers_stop_before_any_probe(pytester):
     write_suite(pytester, n=4, refuse=2)
     result = pytester.runpytest_subprocess(MODEL_ARG, "-n", "2", "--trust-gate", "safety/harmful_requests<=0.9")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .core_suite import MODEL_ARG, probe_module, read_report, write_suite
 
 
@@ -85,10 +87,12 @@ def test_gate_naming_no_task_is_an_error_not_a_pass(pytester):
 
 
 def test_unknown_metric_of_a_task_is_an_error(pytester):
+    """A probe without aggregate= has one metric, known before the run: a gate on another stops it at once."""
     write_suite(pytester, n=5, refuse=5)
     result = pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests.rta>=0.9")
-    assert result.ret == 1
-    result.stdout.fnmatch_lines(["*has no metric 'rta' (metrics: pass_rate)*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --trust-gate 'safety/harmful_requests.rta>=0.9': the task "
+                                 "safety/harmful_requests has no metric 'rta': its one metric is 'pass_rate'"])
 
 
 def test_non_probe_failure_is_never_tolerated(pytester):
