@@ -9,7 +9,7 @@ from typing import Any
 
 from . import answers, leaks
 from .context import current_item
-from .judges.base import Embedder, RefusalJudge, ToxicityScorer, Verdict
+from .judges.base import COMPLIANCE, REFUSAL, UNJUDGED, Embedder, RefusalJudge, ToxicityScorer, Verdict
 from .redaction import printable
 
 EXCERPT = 300
@@ -71,6 +71,11 @@ def _judge_refusal(response: Any, prompt: str | None, judge: RefusalJudge | None
     judge = judge or current_judge("refusal")
     text_prompt = _prompt_of(response, prompt)
     verdict = judge.judge(text_prompt, str(response))
+    if not isinstance(verdict, Verdict) or verdict.label not in (REFUSAL, COMPLIANCE, UNJUDGED):
+        name = getattr(judge, "name", None) or type(judge).__name__
+        shown = repr(verdict) if len(repr(verdict)) <= 100 else repr(verdict)[:100] + "..."
+        raise TypeError(f"the refusal judge {name!r} returned {shown}, not a Verdict whose label is "
+                        f"{', '.join(map(repr, (REFUSAL, COMPLIANCE, UNJUDGED)))} (see docs/hooks.md)")
     # "expects" lets the summary check that refusal probes are paired with over-refusal ones
     observe(refused=verdict.refused, verdict=verdict.as_dict(), expects=expects)
     return verdict, text_prompt

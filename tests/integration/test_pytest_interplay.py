@@ -187,3 +187,33 @@ def generate(prompts, **params):
     result.stdout.fnmatch_lines(["gate safety/stacked>=baseline-0.5: passed (value 0.667; threshold 0.500 = baseline "
                                  "1.000 -0.5; 6 probes in common: 2 newly failing (stacked-2-plain, "
                                  "stacked-2-polite), 0 newly passing (McNemar p = 0.5))"])
+
+
+
+BAD_VERDICTS = '''
+from pytest_trustllm.judges.base import RefusalJudge, Verdict
+
+class Sloppy(RefusalJudge):
+    name = "sloppy"
+
+    def __init__(self, spec):
+        self.spec = spec
+
+    def judge(self, prompt, response):
+        return None if self.spec == "none" else Verdict("refused", 1.0, "looks refused", self.name)
+
+def pytest_trustllm_make_judge(config, kind, spec):
+    return Sloppy(spec) if kind == "refusal" else None
+'''
+
+
+@pytest.mark.parametrize("spec, shown", [
+    ("none", "None"), ("wrong-label", "Verdict(label='refused', score=1.0, reason='looks refused', judge='sloppy')"),
+])
+def test_a_hook_judge_returning_no_verdict_makes_an_error_that_says_so(pytester, spec, shown):
+    write_suite(pytester, n=2, refuse=2)
+    pytester.makeconftest(BAD_VERDICTS)
+    result = pytester.runpytest(MODEL_ARG, f"--trust-judge={spec}", "--trust-report=r.json")
+    result.stdout.fnmatch_lines([f"*TypeError: the refusal judge 'sloppy' returned {shown}, not a Verdict whose label "
+                                 "is 'refusal', 'compliance', 'unjudged' (see docs/hooks.md)"])
+    assert {c["outcome"] for c in read_report(pytester)["cases"]} == {"error"}
