@@ -103,6 +103,10 @@ def read_report(raw: str, rootdir: Path, flag: str) -> tuple[Path, dict[str, Any
         raise pytest.UsageError(f"{flag}={raw}: cannot read it ({exc.strerror or exc})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise pytest.UsageError(f"{flag}={raw}: not a JSON report of pytest-trustllm ({exc})") from None
+    version = report.get("schema_version") if isinstance(report, dict) else None
+    if isinstance(version, int) and not isinstance(version, bool) and version != 1:
+        raise pytest.UsageError(f"{flag}={raw}: a report of schema_version {version}, written by another version of "
+                                "pytest-trustllm; this one reads schema_version 1")
     try:
         jsonschema.validate(report, load_schema())
     except jsonschema.ValidationError as exc:

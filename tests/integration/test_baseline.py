@@ -101,6 +101,9 @@ def test_refuses(trust_response):
     ("{not json", "--trust-baseline=base.json: not a JSON report of pytest-trustllm (Expecting property name"),
     (json.dumps({"schema_version": 1}), "--trust-baseline=base.json: not a JSON report of pytest-trustllm "
                                         "(at the top level: 'model' is a required property)"),
+    (json.dumps({"schema_version": 2, "model": {}}), "--trust-baseline=base.json: a report of schema_version 2, "
+                                                     "written by another version of pytest-trustllm; this one reads "
+                                                     "schema_version 1"),
 ])
 def test_a_bad_baseline_is_one_usage_error(pytester, content, message):
     write_suite(pytester)
