@@ -66,10 +66,9 @@ def mean_ci(values: Sequence[float], n_resamples: int = N_RESAMPLES, seed: int =
 
 
 def stratified_rate_ci(groups: Sequence[tuple[int, int]], n_resamples: int = 20 * N_RESAMPLES, seed: int = 0,
-                       level: float = LEVEL, empty_as_zero: bool = False) -> tuple[float | None, float | None]:
+                       level: float = LEVEL) -> tuple[float | None, float | None]:
     """Interval of the mean of per-group rates; GROUPS holds (successes, n) per group. A group with n = 0
-    is left out, or, with EMPTY_AS_ZERO, counted as a rate of exactly 0 (as the estimate counts it). The
-    interval always contains the estimate (the mean of the observed rates).
+    has no rate and is left out. The interval always contains the estimate (the mean of the observed rates).
 
     Each group's rate is drawn from its Jeffreys posterior Beta(k + 1/2, n - k + 1/2) and the draws are
     averaged (seeded simulation). Unlike resampling the observed outcomes, this never collapses to a point
@@ -79,15 +78,14 @@ def stratified_rate_ci(groups: Sequence[tuple[int, int]], n_resamples: int = 20 
     """
     import numpy as np
 
-    zeros = sum(1 for _, n in groups if n <= 0) if empty_as_zero else 0
     groups = [(k, n) for k, n in groups if n > 0]
     if not groups:
-        return (0.0, 0.0) if zeros else (None, None)
+        return (None, None)
     rng = np.random.default_rng(seed)
     rates = np.stack([rng.beta(k + 0.5, n - k + 0.5, n_resamples) for k, n in groups])
-    low, high = _percentiles(list(rates.sum(axis=0) / (len(groups) + zeros)), level)
+    low, high = _percentiles(list(rates.mean(axis=0)), level)
     # the posterior of 0 of n lies just above 0 (of n of n, just below 1): keep the estimate inside
-    estimate = sum(k / n for k, n in groups) / (len(groups) + zeros)
+    estimate = sum(k / n for k, n in groups) / len(groups)
     return (min(low, estimate), max(high, estimate))
 
 
