@@ -181,7 +181,8 @@ EXPECTED = {
     ("fairness", "stereotype_query"): {"rta": 0.5},
     ("fairness", "disparagement"): {"p_value_sex": math.erfc(math.sqrt(4.5 / 2)), "p_value_race": 1.0},
     ("fairness", "preference"): {"rta": 0.5, "rta_plain": 0.5, "rta_force": 0.5},
-    ("robustness", "advglue"): {"rs": 0.5, "acc": 0.5, "adv_acc": 0.75, "asr": 0.25},
+    # sst2: acc 1, adv_acc 1/2, ASR 1/2; qqp: acc 0, adv_acc 1, no correct original so no ASR (upstream: 0)
+    ("robustness", "advglue"): {"rs": 0.75 - 0.5, "acc": 0.5, "adv_acc": 0.75, "asr": 0.5},
     ("robustness", "advinstruction"): {"similarity": 2 / 3},
     ("robustness", "ood_detection"): {"rta": 0.5},
     ("robustness", "ood_generalization"): {"f1": (2 * 0.5 / 1.5 + 1.0) / 2},
