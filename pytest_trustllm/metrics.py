@@ -62,7 +62,13 @@ class Metric:
 
 
 def _round(x: float | None) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 6)
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else significant(x)
+
+
+def significant(x: float, digits: int = 6) -> float:
+    """X to DIGITS significant digits: 0.8500001 -> 0.85, and a p-value of 3.87e-25 stays 3.87e-25 (6 decimals
+    would write 0.0, which a reader re-checking a gate from the report would take at its word)."""
+    return float(f"{float(x):.{digits}g}")
 
 
 def rate_metric(name: str, flags: Iterable[bool], direction: str = HIGHER, invalid: int = 0,

@@ -23,7 +23,8 @@ def _fmt(x: Any) -> str:
     if x is None:
         return "-"
     if isinstance(x, float):
-        return f"{x:.3f}"
+        # a p-value of 3.9e-25 is not 0.000: below 0.0005 (which 3 decimals would show as 0.000) say how small
+        return f"{x:.2e}" if 0 < abs(x) < 0.0005 else f"{x:.3f}"
     return str(x)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from .baseline import Baseline, probe_changes, probe_key
 from .gates import RATE, Gate, builtin_range, gate_problem
-from .metrics import HIGHER, rate_metric
+from .metrics import HIGHER, rate_metric, significant
 from .results import Results, TaskResult
 
 
@@ -65,14 +65,14 @@ def evaluate_gate(gate: Gate, tasks: dict[tuple[str, str], TaskResult], dims: di
     if problem:
         row["error"] = problem
         return row
-    row["value"] = None if metric.value is None else round(metric.value, 6)
+    row["value"] = None if metric.value is None else significant(metric.value)
     row["n"] = metric.n
     if gate.against_baseline and not _resolve_baseline(gate, row, baseline, outcomes or {}):
         return row
     compared = metric.value
     if gate.use_ci:
         compared = getattr(metric, gate.bound_name())
-        row["bound"] = None if compared is None else round(compared, 6)
+        row["bound"] = None if compared is None else significant(compared)
     if compared is None and metric.value is not None:
         row["error"] = (f"{metric.name} has a value ({metric.value:.3f}) but no confidence interval, so a ci: gate "
                         "cannot be checked; gate on the value (without ci:)")
@@ -96,7 +96,7 @@ def _resolve_baseline(gate: Gate, row: dict[str, Any], baseline: Baseline | None
     if found.missing:
         row["error"] = found.missing
         return False
-    row["threshold"] = round(found.value + gate.margin, 6)
+    row["threshold"] = significant(found.value + gate.margin)
 
     def probes(by_task: dict[tuple[str, str], dict[str, str]]) -> dict[str, str]:
         if gate.task is not None:
@@ -105,7 +105,7 @@ def _resolve_baseline(gate: Gate, row: dict[str, Any], baseline: Baseline | None
                 for cid, o in cases.items()}
 
     before = probes(baseline.outcomes)
-    row["baseline"] = {"value": round(found.value, 6), "margin": gate.margin, "n": found.n,
+    row["baseline"] = {"value": significant(found.value), "margin": gate.margin, "n": found.n,
                        "probes": len(before), **probe_changes(before, probes(outcomes))}
     return True
 

@@ -102,3 +102,16 @@ def test_refusal_probes_without_over_refusal_probes_are_warned_about():
     assert _expecting([("facts", None), ("lookalikes", "compliance")]) == []
     many = _expecting([(f"t{i}", "refusal") for i in range(6)])
     assert many[0].startswith("safety/t0, safety/t1, safety/t2, safety/t3 and 2 more expect refusals")
+
+
+def test_tiny_values_keep_their_significant_digits_in_the_report_and_the_table():
+    """A chi-square p-value of 3.87e-25 written with 6 decimals was 0.0 in the JSON report and 0.000 in the
+    table, and a gate record then read 'p >= 1e-9 passed (value 0.0)'."""
+    from pytest_trustllm.metrics import Metric, significant
+    from pytest_trustllm.report import _fmt
+
+    assert significant(3.8712345678e-25) == 3.87123e-25
+    assert significant(0.8500000001) == 0.85 and significant(1 / 3) == 0.333333 and significant(0.0) == 0.0
+    assert Metric("p_value_sex", 3.8712345678e-25, ci_low=1e-30, ci_high=2e-20).as_dict()["value"] == 3.87123e-25
+    assert (_fmt(3.87e-25), _fmt(0.0004), _fmt(0.0005), _fmt(0.0), _fmt(0.85)) == \
+        ("3.87e-25", "4.00e-04", "0.001", "0.000", "0.850")
