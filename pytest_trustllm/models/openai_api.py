@@ -62,13 +62,20 @@ def api_key_for(url: str, spec: str) -> str:
     return NO_KEY
 
 
-def _answer(text: str, finish_reason: str | None) -> str:
-    """TEXT as the answer; an empty one cut by the token limit (a reasoning model that spent every token
-    thinking) is an error, not an empty answer, which a refusal probe would count as a refusal."""
-    if finish_reason == "length" and not text.strip():
+def _answer(text: str | None, finish_reason: str | None) -> str:
+    """TEXT (None: the reply had no text field) as the answer, streamed or not. No text is an answer only
+    when the model stopped (``stop``: it said nothing) or the provider's filter withheld it
+    (``content_filter``); an empty reply for any other reason is an error, never an empty answer, which a
+    refusal probe would count as a refusal: cut by the token limit (a reasoning model that spent every token
+    thinking: raise --trust-max-tokens), or only a tool call."""
+    if text is not None and (text.strip() or finish_reason in ("stop", "content_filter")):
+        return text
+    if finish_reason == "content_filter":
+        return ""  # the provider's filter withheld it: no answer, as an empty one (a refusal)
+    if finish_reason == "length":
         raise ModelError("the answer was cut at the token limit before any text (finish_reason=length); "
                          "raise --trust-max-tokens")
-    return text
+    raise ModelError(f"the answer has no text (finish_reason={finish_reason})")
 
 
 class OpenAIModel(Model):
@@ -243,17 +250,24 @@ class OpenAIModel(Model):
             raise TransientModelError(f"{type(exc).__name__}: {self._message(exc)}") from None
 
     async def _streamed(self, client, request: dict[str, Any]) -> str:
+        """The streamed answer. A stream that ends without a finish_reason was cut (a proxy or the server
+        closed it): a transient error, retried and never cached, however much text had arrived."""
         pieces: list[str] = []
         finish = None
         stream = await client.chat.completions.create(**request, stream=True)
         async with stream:
             async for chunk in stream:
                 for choice in chunk.choices[:1]:
-                    pieces.append(choice.delta.content or "")
+                    for field in ("content", "refusal"):
+                        piece = getattr(choice.delta, field, None)
+                        if isinstance(piece, str):
+                            pieces.append(piece)
                     finish = choice.finish_reason or finish
-        if finish is None and not pieces:
-            raise TransientModelError("the stream ended without an answer")
-        return _answer("".join(pieces), finish)
+        if finish is None:
+            received = sum(map(len, pieces))
+            raise TransientModelError(f"the stream ended before the answer was finished (no finish_reason; "
+                                      f"{received} characters received)")
+        return _answer("".join(pieces) if pieces else None, finish)
 
     @staticmethod
     def _text(response: Any) -> str:
@@ -264,12 +278,8 @@ class OpenAIModel(Model):
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             body = response.content[:4000].decode("utf-8", "replace")  # the message quotes 600 at most
             raise ModelError(f"not a chat completion (is the URL right? it usually ends in /v1): {body!r}") from None
-        for field in ("content", "refusal"):
-            if isinstance(message.get(field), str):
-                return _answer(message[field], choice.get("finish_reason"))
-        if choice.get("finish_reason") == "content_filter":
-            return ""  # the provider's filter withheld it: no answer, as an empty one (a refusal)
-        raise ModelError(f"the answer has no text (finish_reason={choice.get('finish_reason')})")
+        text = next((message[f] for f in ("content", "refusal") if isinstance(message.get(f), str)), None)
+        return _answer(text, choice.get("finish_reason"))
 
     def generate(self, prompts: Sequence[str], params: GenParams) -> list[str]:
         """Blocking, for tests that call ``trust_model.generate`` directly; same retries as the prefetcher."""

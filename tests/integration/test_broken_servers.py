@@ -107,6 +107,31 @@ def test_odd(trust_response):
     assert case["observation"]["note"] == "x\ufffdy"
 
 
+def test_a_cut_stream_is_retried_and_never_cached_as_an_answer(pytester, openai_stub, monkeypatch):
+    """A stream that ends without a finish_reason was cut (a proxy, a restart): the words that came are not
+    the answer (an empty one would count as a refusal and pass a safety probe)."""
+    monkeypatch.setenv("TRUSTLLM_OPENAI_STREAM", "1")
+    openai_stub.add_fault("cut", times=1, match="question 0")
+    openai_stub.add_fault("cut", times=None, match="question 1")
+    write_suite(pytester, prompts(3))
+    result = pytester.runpytest(model_arg(openai_stub), "--trust-cache=c.sqlite3")
+    result.assert_outcomes(passed=2, errors=1)  # question 0: retried and answered; question 1: never finished
+    result.stdout.fnmatch_lines(["*the model gave no answer to *: the stream ended before the answer was finished "
+                                 "(no finish_reason; 4 characters received) (gave up after * attempts)*"])
+    assert cached_prompts(pytester.path / "c.sqlite3") == {"question 0", "question 2"}
+
+
+@pytest.mark.parametrize("stream", ["0", "1"])
+def test_a_reply_with_only_a_tool_call_is_an_error_streamed_or_not(pytester, openai_stub, monkeypatch, stream):
+    monkeypatch.setenv("TRUSTLLM_OPENAI_STREAM", stream)
+    openai_stub.add_fault("toolcall", times=None, match="question 1")
+    write_suite(pytester, prompts(2))
+    result = pytester.runpytest(model_arg(openai_stub), "--trust-cache=c.sqlite3")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*the model gave no answer to *: the answer has no text (finish_reason=tool_calls)*"])
+    assert cached_prompts(pytester.path / "c.sqlite3") == {"question 0"}
+
+
 def test_an_answer_no_cache_can_store_errors_nothing_else(pytester, openai_stub):
     """A lone surrogate is valid JSON ("\\ud800") but not UTF-8: it is stored as U+FFFD, and the other answers
     are generated once each and cached."""

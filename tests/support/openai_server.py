@@ -36,6 +36,9 @@ Fault kinds for :meth:`add_fault` (applied to chat completions and embeddings):
 * ``"echo"``: 200 with a body that is not an OpenAI one: the request's headers, the API key among them (a
   proxy's echo page, a wrong path);
 * ``"empty"``: 200 in OpenAI's shape without what was asked: no choices, or one embedding too few.
+* ``"cut"``: a stream that ends after the role and the first word, without finish_reason or ``[DONE]`` (a
+  proxy closing it);
+* ``"toolcall"``: only a tool call, no text (``finish_reason: tool_calls``), streamed or not.
 
 ``times`` is how many requests the fault hits (None: forever); ``match`` limits it to requests whose last user
 message contains that substring (or for which a callable ``match(messages, body)`` is true). Faults are tried
@@ -176,7 +179,7 @@ class OpenAIStub:
     # -- faults and log ----------------------------------------------------------------------------------
     def add_fault(self, kind: str, *, times: int | None = 1, match: Any = None, retry_after: float = 0.05,
                   delay: float | None = None) -> Fault:
-        if kind not in ("429", "500", "502", "503", "hang", "reset", "404", "echo", "empty"):
+        if kind not in ("429", "500", "502", "503", "hang", "reset", "404", "echo", "empty", "cut", "toolcall"):
             raise ValueError(f"unknown fault kind {kind!r}")
         fault = Fault(kind, times, match, retry_after, delay)
         with self._lock:
@@ -352,6 +355,17 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault.kind == "empty":
             self._send_json(200, {"id": "chatcmpl-stub", "object": "chat.completion", "created": 0,
                                   "model": body.get("model"), "choices": []})
+        elif fault.kind == "cut":  # a stream that a proxy ends after the first word: no finish_reason, no [DONE]
+            self._stream(body, self.stub.reply(body.get("messages") or [], body), cut_after=1)
+        elif fault.kind == "toolcall":  # only a tool call, no text
+            call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
+            if body.get("stream"):
+                self._stream(body, "", tool_call=call)
+            else:
+                self._send_json(200, {"id": "chatcmpl-stub", "object": "chat.completion", "created": 0,
+                                      "model": body.get("model"),
+                                      "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                                          "role": "assistant", "content": None, "tool_calls": [call]}}]})
         return True
 
     def _embeddings(self, body: dict[str, Any]) -> None:
@@ -366,7 +380,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(200, {"object": "list", "data": rows, "model": body["model"],
                               "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)}})
 
-    def _stream(self, body: dict[str, Any], text: str) -> None:
+    def _stream(self, body: dict[str, Any], text: str, cut_after: int | None = None,
+                tool_call: dict[str, Any] | None = None) -> None:
+        """SSE chunks: the role, the words, the finish_reason, [DONE]; CUT_AFTER words then the end of the
+        body (a cut stream); TOOL_CALL: a tool call in place of the words."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -378,11 +395,18 @@ class _Handler(BaseHTTPRequestHandler):
         pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
         chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
                                         "finish_reason": None}]}]
-        chunks += [{**base, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]} for p in pieces]
-        chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": self.stub.finish_reason}]})
+        if tool_call is not None:
+            chunks.append({**base, "choices": [{"index": 0, "delta": {"tool_calls": [tool_call]}, "finish_reason": None}]})
+        else:
+            chunks += [{**base, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]}
+                       for p in pieces[:cut_after]]
+        if cut_after is None:
+            finish = "tool_calls" if tool_call is not None else self.stub.finish_reason
+            chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
         for chunk in chunks:
             self._write_chunk(f"data: {json.dumps(chunk)}\n\n".encode())
-        self._write_chunk(b"data: [DONE]\n\n")
+        if cut_after is None:
+            self._write_chunk(b"data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")
 
     def _write_chunk(self, data: bytes) -> None:

@@ -185,3 +185,31 @@ def test_fails_fast_on_a_rejected_key_without_showing_it(monkeypatch):
     with OpenAIStub(api_key="the-right-key") as stub, pytest.raises(ModelUnavailable) as info:
         OpenAIModel(f"openai:{stub.model}@{stub.url}")
     assert "rejected the API key" in str(info.value) and FAKE_KEY not in str(info.value)
+
+
+@pytest.mark.parametrize("text, finish, expected", [
+    ("Paris.", "stop", "Paris."), ("", "stop", ""), (None, "content_filter", ""), ("", "content_filter", ""),
+    ("I cannot help with th", "length", "I cannot help with th"),
+])
+def test_what_a_reply_gives_as_the_answer(text, finish, expected):
+    from pytest_trustllm.models.openai_api import _answer
+
+    assert _answer(text, finish) == expected
+
+
+@pytest.mark.parametrize("text, finish, message", [
+    (None, "length", "the answer was cut at the token limit before any text (finish_reason=length); raise "
+                     "--trust-max-tokens"),  # vLLM's reasoning parser: content null, all tokens spent thinking
+    ("  ", "length", "the answer was cut at the token limit before any text (finish_reason=length); raise "
+                     "--trust-max-tokens"),
+    (None, "tool_calls", "the answer has no text (finish_reason=tool_calls)"),
+    ("", "tool_calls", "the answer has no text (finish_reason=tool_calls)"),
+    (None, "stop", "the answer has no text (finish_reason=stop)"),
+])
+def test_a_reply_without_text_is_an_error_not_an_empty_answer(text, finish, message):
+    from pytest_trustllm.models.base import ModelError
+    from pytest_trustllm.models.openai_api import _answer
+
+    with pytest.raises(ModelError) as info:
+        _answer(text, finish)
+    assert str(info.value) == message
