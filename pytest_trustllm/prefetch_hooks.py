@@ -75,7 +75,7 @@ class ResponsesPlugin:
         if total:
             parts = [f"{stats.generated} generated", f"{stats.cached} from the cache"]
             if stats.shared:
-                parts.append(f"{stats.shared} read from other xdist workers")
+                parts.append(f"{stats.shared} of them read by a second xdist worker too")
             if stats.failed:
                 parts.append(f"{stats.failed} failed")
             if stats.unsaved:
