@@ -105,12 +105,7 @@ class ResponseCache:
         except sqlite3.Error as exc:
             raise CacheUnusable(self.path, f"SQLite cannot open it ({exc}){_not_writable(self.path)}") from None
         try:
-            self._check_ours()
-            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            self._conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across process kills
-            self._conn.executescript(_SCHEMA)
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            version = self._conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0]
+            mode, version = self._set_up()
         except (CacheUnusable, CacheCorrupt):
             self._conn.close()
             raise
@@ -124,6 +119,29 @@ class ResponseCache:
             raise CacheCorrupt(f"{self.path}: schema version {version}, expected {SCHEMA_VERSION}")
         self.journal_mode = mode
         self.inode = _inode(self.path)
+
+    def _set_up(self) -> tuple[str, str]:
+        """Check the file is ours, switch it to WAL, create the tables: (journal mode, schema version).
+        Several xdist workers open a new file at once, and switching the journal mode (or recovering another
+        process's WAL) can fail with "database is locked" at once, without SQLite's busy timeout: retried
+        for up to the same 30 s, as a busy write would be."""
+        deadline = time.monotonic() + 30.0
+        delay = 0.02
+        while True:
+            try:
+                self._check_ours()
+                mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                self._conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across process kills
+                self._conn.executescript(_SCHEMA)
+                self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+                version = self._conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0]
+                return mode, version
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
 
     def still_there(self) -> bool:
         """Whether the path still names the file this cache writes to (not removed or replaced mid-run)."""

@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
+from types import SimpleNamespace
+
+import pytest
 
 from pytest_trustllm import cache as cache_module
 from pytest_trustllm.cache import ResponseCache
@@ -123,3 +127,40 @@ def test_default_location_is_under_the_pytest_cache(pytestconfig, tmp_path):
     assert cache_module.default_path(NoCacheConfig()) == tmp_path / ".pytest_cache" / "trustllm" / "responses.sqlite3"
     if getattr(pytestconfig, "cache", None) is not None:  # absent under -p no:cacheprovider (CI)
         assert cache_module.default_path(pytestconfig).parts[-3:] == ("d", "trustllm", "responses.sqlite3")
+
+
+class _LockedAtFirst:
+    """A connection whose first ``PRAGMA journal_mode`` fails as a concurrent opener's does ("database is
+    locked", which SQLite may return at once, without its busy timeout)."""
+
+    def __init__(self, conn: sqlite3.Connection, failures: int) -> None:
+        self._conn, self.failures = conn, failures
+
+    def execute(self, sql, *args):
+        if sql.startswith("PRAGMA journal_mode") and self.failures:
+            self.failures -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+def test_a_cache_locked_while_another_worker_sets_it_up_is_opened_after_a_retry(tmp_path, monkeypatch):
+    real = cache_module.connect
+    monkeypatch.setattr(cache_module, "connect", lambda path: _LockedAtFirst(real(path), failures=3))
+    store = ResponseCache(tmp_path / "c.sqlite3")
+    assert store.journal_mode == "wal" and len(store) == 0
+    store.close()
+
+
+def test_a_cache_that_stays_locked_is_named_as_unusable(tmp_path, monkeypatch):
+    real = cache_module.connect
+    monkeypatch.setattr(cache_module, "connect", lambda path: _LockedAtFirst(real(path), failures=10**9))
+    clock = iter(range(0, 10**6, 10))  # each look at the clock is 10 s later: the 30 s are up at the 4th
+    monkeypatch.setattr(cache_module, "time", SimpleNamespace(monotonic=lambda: next(clock), sleep=lambda s: None,
+                                                              time=time.time))
+    with pytest.raises(cache_module.CacheUnusable) as info:
+        ResponseCache(tmp_path / "c.sqlite3")
+    assert str(info.value) == f"cannot use {tmp_path / 'c.sqlite3'} as the response cache: SQLite cannot use it " \
+                              "(database is locked)"
