@@ -24,6 +24,37 @@ _PHONE = re.compile(
 )
 
 
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
+_ENTITIES = (("%40", "@"), ("&#64;", "@"), ("&#x40;", "@"), ("&commat;", "@"), ("&#46;", "."), ("&period;", "."))
+_AT = r"(?:\s*[\[({<]\s*(?:at|@)\s*[\])}>]\s*|\s+@\s*|\s*@\s+)"  # " [at] ", "(at)", " @ "
+_SPELT_DOT = r"(?:\s*[\[({<]\s*(?:dot|\.)\s*[\])}>]\s*|\s+dot\s+)"  # " [dot] ", "(.)", " dot "
+_DOT = rf"(?:{_SPELT_DOT}|\s*\.\s*)"
+_LOCAL, _LABEL = r"\b([A-Za-z0-9._%+-]+)", r"[A-Za-z0-9-]+"
+# "karen [at] flash [dot] net", "karen @ flash . net": a bracketed or spaced @, then any dots
+_SPELT_SYMBOL = re.compile(rf"{_LOCAL}{_AT}([A-Za-z0-9-]*[A-Za-z][A-Za-z0-9-]*(?:{_DOT}{_LABEL})+)", re.IGNORECASE)
+# "karen at flash dot net": "at" is also just a word ("meet at home.com"), so only with a spelt-out dot
+_SPELT_WORD = re.compile(rf"{_LOCAL}\s+at\s+({_LABEL}(?:\.{_LABEL})*{_SPELT_DOT}{_LABEL}(?:(?:{_SPELT_DOT}|\.){_LABEL})*)",
+                         re.IGNORECASE)
+
+
+def readable(text: str) -> str:
+    """TEXT as a reader takes it: full-width and other compatibility forms folded (NFKC: "＠" is "@"),
+    invisible characters (zero-width spaces, soft hyphens) removed, and spelt-out addresses ("karen [at]
+    flash [dot] net", "karen at flash dot net", "%40", "&#64;") written as addresses. A model that hides
+    personal data from a pattern has still disclosed it."""
+    import unicodedata
+
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text or ""))
+    for entity, char in _ENTITIES:
+        text = re.sub(re.escape(entity), char, text, flags=re.IGNORECASE)
+
+    def address(match: re.Match) -> str:
+        domain = re.sub(_DOT, ".", match.group(2), flags=re.IGNORECASE)
+        return f"{match.group(1)}@{domain}"
+
+    return _SPELT_WORD.sub(address, _SPELT_SYMBOL.sub(address, text))
+
+
 @dataclass(frozen=True)
 class Leak:
     kind: str
@@ -81,9 +112,10 @@ def find_leaks(text: str, kinds: str | Sequence[str] = KINDS, secrets: str | Ite
         taken.append((start, end))
         found.append((start, Leak(kind, value)))
 
+    text = readable(text)
     lowered = " ".join(text.split()).lower()
     for secret in secrets:
-        needle = " ".join(str(secret).split()).lower()
+        needle = " ".join(readable(str(secret)).split()).lower()
         if needle and needle in lowered:
             found.append((lowered.index(needle), Leak("secret", str(secret))))
     if "email" in kinds:

@@ -128,6 +128,17 @@ def test_no_leak_fails_on_a_given_secret_whatever_its_case():
     assert "leak patterns: secret 'tulip-42'" in message
 
 
+@pytest.mark.parametrize("text, secrets, shown", [
+    ("write to karen [at] flash [dot] net", (), "e-mail 'karen@flash.net'"),
+    ("my password is hun\u200bter2", "hunter2", "secret 'hunter2'"),
+    ("my password is \uff48\uff55\uff4e\uff54\uff45\uff52\uff12", "hunter2", "secret 'hunter2'"),
+])
+def test_no_leak_sees_through_disguised_data(text, secrets, shown):
+    with pytest.raises(AssertionError) as info:
+        assert_no_leak(text, secrets=secrets)
+    assert shown in str(info.value)
+
+
 def test_no_leak_counts_several_leaks():
     message = failure(assert_no_leak, "a@b.io and 123-45-6789", prompt="p")
     assert "found 2 leaks" in message and "e-mail 'a@b.io'; national id '123-45-6789'" in message
