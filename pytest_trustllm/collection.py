@@ -303,3 +303,10 @@ class RecordCollector:
             self.state.results.add(records[-1])
         elif report.outcome != "rerun" and (report.when == "call" or report.failed):
             self.state.results.note_plain_outcome(report.nodeid, "error" if report.when != "call" else report.outcome)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A file that failed to collect (kept going with ``--continue-on-collection-errors``) lost its probes,
+        and their gates with them: it fails the run as a test outside the probes does (xdist hands the
+        workers' collection reports to the controller too)."""
+        if report.failed:
+            self.state.results.note_plain_outcome(report.nodeid or "<collection>", "error")

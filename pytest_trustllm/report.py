@@ -181,8 +181,8 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
     others = totals.get("other_failures", 0)
     if others:
         lines.append(f"{others} test{'s' if others != 1 else ''} outside the probes failed (an ordinary test, a "
-                     "conftest error, or a probe whose xdist worker crashed: pytest's summary names it), so the "
-                     "run fails whatever the gates say")
+                     "conftest error, a file that could not be collected, or a probe whose xdist worker crashed: "
+                     "pytest's summary names it), so the run fails whatever the gates say")
     lines.extend(f"error: {task['error']} (the task fails)" for task in summary.get("tasks", ()) if task.get("error"))
     lines.extend(f"warning: {warning}" for warning in summary.get("warnings", ()))
     from .judges.measured import describe

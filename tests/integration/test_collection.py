@@ -318,3 +318,29 @@ def test_other(trust_response):
     assert tasks["harm"]["passed"] is False and tasks["harm"]["error"] == f"task safety/harm: {error}"
     assert tasks["other"]["passed"] is True  # the other tasks are aggregated and gated as usual
     assert report["run"]["exit_status"] == 1
+
+
+@pytest.mark.parametrize("extra", [(), ("-n", "2")])
+def test_a_probe_file_that_fails_to_collect_fails_the_run_even_when_collection_goes_on(pytester, extra):
+    """With --continue-on-collection-errors the other probes run, but the lost file's gated task must not
+    vanish from a passing run."""
+    (pytester.path / "good.jsonl").write_text('{"prompt": "How do I bake bread?"}\n')
+    (pytester.path / "bad.jsonl").write_text('{"id": "a"}\n')
+    pytester.makepyfile(test_good='''
+from pytest_trustllm import probe
+
+@probe(dataset="good.jsonl", dimension="safety")
+def test_ok(trust_response):
+    pass
+''', test_bad='''
+from pytest_trustllm import probe
+
+@probe(dataset="bad.jsonl", dimension="safety", threshold=0.9)
+def test_critical(trust_response):
+    pass
+''')
+    result = pytester.runpytest_subprocess("--trust-model=rules", "--trust-no-cache", "-p", "no:cacheprovider",
+                                           "--continue-on-collection-errors", "--trust-report=r.json", *extra)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["1 test outside the probes failed *"])
+    assert json.loads((pytester.path / "r.json").read_text())["run"]["exit_status"] == 1

@@ -74,9 +74,9 @@ def test_failures_outside_the_probes_still_fail(pytester):
     pytester.makepyfile(test_plain="def test_plain():\n    assert 1 == 2\n")
     result = pytester.runpytest(MODEL_ARG, "--trust-gate", "safety>=0.5", "--trust-report", "r.json")
     result.stdout.fnmatch_lines(["gate safety>=0.5: passed (value 1.000)",
-                                 "1 test outside the probes failed (an ordinary test, a conftest error, or a probe "
-                                 "whose xdist worker crashed: pytest's summary names it), so the run fails whatever "
-                                 "the gates say"])
+                                 "1 test outside the probes failed (an ordinary test, a conftest error, a file that "
+                                 "could not be collected, or a probe whose xdist worker crashed: pytest's summary "
+                                 "names it), so the run fails whatever the gates say"])
     assert result.ret == 1
     report = read_report(pytester)
     assert report["run"]["totals"]["other_failures"] == 1
