@@ -286,6 +286,8 @@ def _writable(value: Any) -> Any:
     surrogate in any text (a test id, a prompt or an observed value from a dataset's "\\ud800") becomes
     U+FFFD, as it does in answers: it cannot be written as UTF-8, and one such record must not cost the
     whole report."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):  # an aggregator's np.float64 in subgroups
+        value = value.item() if getattr(value, "ndim", 0) == 0 else value.tolist()
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, str):

@@ -80,7 +80,38 @@ def _metrics(aggregator: Aggregator, records: list[dict[str, Any]]) -> list[Metr
     metrics = list(returned) if isinstance(returned, (list, tuple)) else []
     if not metrics or not all(isinstance(m, Metric) for m in metrics):
         raise AggregatorError(f"the aggregator returned {short(returned)}, not a non-empty list of Metric")
-    return no_nan(metrics)
+    return no_nan([_plain(m) for m in metrics])
+
+
+def _number(metric: Metric, field_name: str, value: Any, kind: type) -> Any:
+    """VALUE as a plain int or float (numpy's float64, int64 and bool_ are numbers too); None stays None."""
+    import numbers
+
+    if value is None:
+        return None
+    if isinstance(value, (numbers.Real, bool)) or type(value).__module__ == "numpy":
+        try:
+            return kind(value)
+        except (TypeError, ValueError):
+            pass
+    raise AggregatorError(f"the aggregator's metric {metric.name!r} has {field_name}={short(value)}, not a number")
+
+
+def _plain(metric: Metric) -> Metric:
+    """METRIC with plain Python numbers (a numpy value cost the whole JSON report), or an AggregatorError
+    naming what is wrong with it (a str value crashed the end of the session)."""
+    from .gates import is_name
+
+    if not is_name(metric.name):
+        raise AggregatorError(f"the aggregator returned a metric named {short(metric.name)}: a metric is a name gates "
+                              "can refer to (letters, digits, '_' and '-')")
+    if metric.direction not in ("higher", "lower"):
+        raise AggregatorError(f"the aggregator's metric {metric.name!r} has direction={short(metric.direction)}, "
+                              "not 'higher' or 'lower'")
+    return replace(metric, value=_number(metric, "value", metric.value, float),
+                   n=_number(metric, "n", metric.n, int) or 0, ci_low=_number(metric, "ci_low", metric.ci_low, float),
+                   ci_high=_number(metric, "ci_high", metric.ci_high, float),
+                   invalid=_number(metric, "invalid", metric.invalid, int) or 0)
 
 
 def short(value: Any, width: int = 80) -> str:
