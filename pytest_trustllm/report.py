@@ -317,6 +317,15 @@ def write_card(report: dict[str, Any], path: Path) -> None:
 
 
 def _write_atomically(path: Path, text: str) -> None:
+    """Write TEXT to PATH through a temporary file and a rename (a crash never leaves half a report). A
+    symlink is written through to its target (the rename would replace the link itself), and something that
+    is not a regular file (a FIFO, /dev/stdout, a device) is written to as it is: renaming over it would
+    replace it."""
+    path = Path(os.path.realpath(path))
+    if path.exists() and not path.is_file():
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = _file_mode(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

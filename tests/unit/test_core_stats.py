@@ -115,3 +115,25 @@ def test_tiny_values_keep_their_significant_digits_in_the_report_and_the_table()
     assert Metric("p_value_sex", 3.8712345678e-25, ci_low=1e-30, ci_high=2e-20).as_dict()["value"] == 3.87123e-25
     assert (_fmt(3.87e-25), _fmt(0.0004), _fmt(0.0005), _fmt(0.0), _fmt(0.85)) == \
         ("3.87e-25", "4.00e-04", "0.001", "0.000", "0.850")
+
+
+def test_a_report_path_that_is_a_symlink_or_a_fifo_is_written_through_not_replaced(tmp_path):
+    import os
+    import threading
+
+    from pytest_trustllm.report import _write_atomically
+
+    (tmp_path / "real").mkdir()
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "real" / "report.json")
+    _write_atomically(link, "{}\n")
+    assert link.is_symlink() and (tmp_path / "real" / "report.json").read_text() == "{}\n"
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    _write_atomically(fifo, "through the pipe\n")
+    reader.join(timeout=10)
+    assert received == ["through the pipe\n"] and not fifo.is_file()  # still a FIFO, not replaced
