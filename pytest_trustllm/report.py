@@ -223,13 +223,14 @@ def _probe_changes(base: dict[str, Any], here: int | None) -> str:
     return text
 
 
-_MARKDOWN_ESCAPES = {"&": "&amp;", "<": "&lt;", "|": "\\|", "`": "\\`", "*": "\\*", "\\": "\\\\",
+_MARKDOWN_ESCAPES = {"&": "&amp;", "<": "&lt;", "|": "\\|", "`": "\\`", "*": "\\*", "\\": "\\\\", "[": "\\[", "]": "\\]",
                      "\n": " ", "\r": " "}
 
 
 def md(text: Any) -> str:
     """TEXT as literal Markdown text, fit for a table cell: no HTML (GitHub renders tags in step summaries),
-    no cell break, no code span or emphasis from a test id, task name or model spec."""
+    no cell break, no link or image (a remote image in a step summary is a request to anyone who opens it),
+    no code span or emphasis from a test id, task name or model spec."""
     return "".join(_MARKDOWN_ESCAPES.get(ch, ch) for ch in printable(str(text)))
 
 

@@ -48,7 +48,8 @@ def test_the_step_summary_keeps_to_the_table(pytester, monkeypatch):
     assert "exit status" not in text
 
 
-HOSTILE_IDS = ["<img src=x onerror=alert(1)>", "a|b|c", "</details><h1>BIG</h1>", "tick`code`"]
+HOSTILE_IDS = ["<img src=x onerror=alert(1)>", "a|b|c", "</details><h1>BIG</h1>", "tick`code`",
+               "![px](http://evil.example/p.png)"]
 
 
 def test_test_ids_in_gate_lines_cannot_break_the_markdown_or_html(pytester, monkeypatch):
@@ -68,17 +69,17 @@ def test_refuses(trust_response):
 ''')
     args = ("--trust-model=py:flip:generate", "--trust-no-cache")
     monkeypatch.setenv("GOOD", "1")
-    pytester.runpytest_subprocess(*args, "--trust-report=base.json").assert_outcomes(passed=4)
+    pytester.runpytest_subprocess(*args, "--trust-report=base.json").assert_outcomes(passed=5)
     monkeypatch.delenv("GOOD")
     summary = pytester.path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     for card in ("card.md", "card.html"):
         pytester.runpytest_subprocess(*args, "--trust-baseline=base.json", "--trust-gate=safety/harm>=baseline-0.5",
-                                      f"--trust-card={card}").assert_outcomes(failed=4)
+                                      f"--trust-card={card}").assert_outcomes(failed=5)
     for path in (summary, pytester.path / "card.md", pytester.path / "card.html"):
         text = path.read_text(encoding="utf-8")
         assert "newly failing" in text, path
-        for raw in ("<img", "</details>", "<h1>", *(("`code`",) if path.suffix == ".md" else ())):
+        for raw in ("<img", "</details>", "<h1>", *(("`code`", "![px](") if path.suffix == ".md" else ())):
             assert raw not in text, (path, raw)
     markdown = (pytester.path / "card.md").read_text(encoding="utf-8")
     gate_line = next(line for line in markdown.splitlines() if "newly failing" in line)
