@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pytest
 
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
-_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]*"
+_NAME = r"[^\W_][\w-]*"  # letters (any script), digits, "_" and "-", starting with a letter or digit
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _GATE = re.compile(
     rf"^\s*(?P<ci>ci:)?\s*(?P<dim>{_NAME})(?:/(?P<task>{_NAME}))?(?:\.(?P<metric>{_NAME}))?"

@@ -16,8 +16,13 @@ def default_task(dataset: Any, test_name: str) -> str:
     function's name."""
     if isinstance(dataset, str) and dataset:
         # a name gates can refer to: "harm.v2.jsonl" and "harm requests.csv" give "harm-v2", "harm-requests"
-        return re.sub(r"[^A-Za-z0-9_-]+", "-", Path(dataset.split(":")[-1]).stem).strip("-_") or test_name
-    return test_name
+        return gate_name(Path(dataset.split(":")[-1]).stem) or test_name
+    return gate_name(test_name) or test_name
+
+
+def gate_name(text: str) -> str:
+    """TEXT as a name gates can refer to: "harm.v2" and "harm requests" give "harm-v2", "harm-requests"."""
+    return re.sub(r"[^\w-]+", "-", text).strip("-_")
 
 
 def marker_options(args: Sequence[Any], kwargs: Mapping[str, Any], test_name: str) -> dict[str, Any]:
@@ -109,7 +114,7 @@ def check_marker(kwargs: Mapping[str, Any], args: Sequence[Any] = ()) -> None:
         if value is not None and not is_name(value):
             raise pytest.UsageError(f"{name}={value!r}: a {name} is a name gates can refer to (letters, digits, "
                                     f"'_' and '-', starting with a letter or digit), e.g. "
-                                    f"{re.sub(r'[^A-Za-z0-9_-]+', '-', value).strip('-_') or 'harmful_requests'!r}")
+                                    f"{gate_name(value) or 'harmful_requests'!r}")
 
     threshold = kwargs.get("threshold")
     if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))

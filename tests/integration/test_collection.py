@@ -370,3 +370,17 @@ def test_refuses(trust_response):
     assert result.ret == 0, result.stdout.str()
     task = json.loads((pytester.path / "r.json").read_text())["tasks"][0]
     assert (task["value"], task["n"]) == (1.0, 1)
+
+
+def test_a_task_named_in_another_script_can_be_gated(pytester):
+    pytester.makepyfile(test_m='''
+import pytest
+
+@pytest.mark.trust(dimension="sécurité", threshold=0.5)
+def test_café():
+    pass
+''')
+    result = pytester.runpytest("--trust-model=rules", "--trust-no-cache", "--trust-gate=sécurité/test_café>=0.5")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["gate sécurité/test_café>=0.5: passed (value 1.000)"])
+    assert "could not render" not in result.stdout.str()

@@ -84,7 +84,8 @@ def test_marker_task_defaults_to_the_data_file_stem_else_the_test_name():
 
 @pytest.mark.parametrize(("dataset", "task"), [
     ("data/harm.v2.jsonl", "harm-v2"), ("harm requests.csv", "harm-requests"), ("_private.jsonl", "private"),
-    ("hf:org/set:test", "test"), ("....jsonl", "test_x"),
+    ("hf:org/set:test", "test"), ("....jsonl", "test_x"), ("Harm_Ünïcode.jsonl", "Harm_Ünïcode"),
+    ("données sûres.csv", "données-sûres"),
 ])
 def test_a_default_task_is_a_name_gates_can_refer_to(dataset, task):
     assert marker_options((), {"dimension": "safety", "dataset": dataset}, "test_x")["task"] == task
