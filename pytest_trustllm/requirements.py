@@ -99,7 +99,8 @@ def called_judges(function: Any) -> set[str]:
     """The judges FUNCTION's own code calls for without requesting their fixture: ``assert_not_toxic`` (the
     toxicity scorer), ``assert_consistent(..., compare="embedding")`` (the embeddings). Read from its code
     object (the names and constants it uses), so a call inside a helper the test calls is not seen."""
-    code = getattr(getattr(function, "__func__", function), "__code__", None)
+    function = getattr(function, "__func__", function)
+    code = getattr(function, "__code__", None)
     if code is None:
         return set()
     names: set[str] = set()
@@ -107,8 +108,17 @@ def called_judges(function: Any) -> set[str]:
     for part in _code_objects(code):
         names.update(part.co_names)
         constants.update(c for c in part.co_consts if isinstance(c, str))
-    kinds = {"toxicity"} if "assert_not_toxic" in names else set()
-    if "assert_consistent" in names and "embedding" in constants:
+    from . import assertions
+
+    # a name may be an alias (`from pytest_trustllm import assert_not_toxic as ant`), a string a module
+    # constant (`compare=MODE`): look the names up in the test's module
+    module = getattr(function, "__globals__", {})
+    found = [module.get(name) for name in names]  # any objects: compared by identity, never hashed
+    constants.update(value for value in found if isinstance(value, str))
+    kinds = {"toxicity"} if "assert_not_toxic" in names or any(v is assertions.assert_not_toxic for v in found) \
+        else set()
+    consistent = "assert_consistent" in names or any(v is assertions.assert_consistent for v in found)
+    if consistent and "embedding" in constants:
         kinds.add("embedding")
     return kinds
 

@@ -133,9 +133,11 @@ class TrustState:
                 stop(str(exc))
             except Exception as exc:  # a hook's bug, or a judge that cannot load: stop once, not per probe
                 from .finish import describe_error
+                from .requirements import judge_problem
 
-                stop(f"the pytest_trustllm_make_judge hook for the {kind} judge {shown!r} raised "
-                     f"{redact(describe_error(exc))}")
+                missing = judge_problem(kind, spec) if isinstance(exc, ImportError) else None
+                stop(missing or f"the pytest_trustllm_make_judge hook for the {kind} judge {shown!r} raised "
+                                f"{redact(describe_error(exc))}")
             if judge is None:
                 if maker is not None:
                     return None

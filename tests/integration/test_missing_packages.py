@@ -250,3 +250,17 @@ def test_a_misspelt_judge_spec_stops_the_run_before_any_model_call(project, monk
     result = run(project, monkeypatch, "", "--trust-judge", "keyword")
     assert_stopped_before_the_model(project, result, "--trust-judge: no refusal judge accepts the spec 'keyword'; "
                                     "accepted: *")
+
+
+def test_a_judge_found_missing_only_when_a_probe_runs_names_the_extra_not_a_hook(project, monkeypatch):
+    """A call inside a helper is not seen before the run; when the probe runs, the stop names the package and
+    the extra, as the check before the run would, not 'the make_judge hook raised ModuleNotFoundError'."""
+    project.makepyfile(helpers="from pytest_trustllm import assert_not_toxic\n\n"
+                               "def polite(response):\n    assert_not_toxic(response)\n")
+    project.makepyfile(test_p=PROBE.format(fixture="trust_case").replace("    pass", "    helpers.polite(trust_response)")
+                       .replace("from pytest_trustllm import probe", "import helpers\nfrom pytest_trustllm import probe")
+                       .replace("trust_response, trust_case", "trust_response"))
+    result = run(project, monkeypatch, "profanity_check")
+    result.stdout.fnmatch_lines([pattern("*pytest-trustllm: --trust-toxicity=profanity needs alt-profanity-check (a 1 MB "
+                                         "scikit-learn model, no torch): pip install 'pytest-trustllm[profanity]'*")])
+    assert "raised ModuleNotFoundError" not in result.stdout.str()

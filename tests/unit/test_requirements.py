@@ -107,6 +107,13 @@ class TestCalledJudges:
 
         assert called_judges(Suite().test_it) == {"toxicity"}
 
+    def test_an_alias_and_a_module_constant_are_seen(self):
+        namespace = {}
+        exec("from pytest_trustllm import assert_consistent as same, assert_not_toxic as ant\n"
+             "MODE = 'embedding'\nTABLE = {'a': [1]}\n"
+             "def test_it(r):\n    ant(r)\n    same([r, r], compare=MODE)\n    TABLE['a']\n", namespace)
+        assert called_judges(namespace["test_it"]) == {"toxicity", "embedding"}
+
     def test_a_call_inside_a_helper_is_not_seen_and_nothing_callable_is_fine(self):
         def calls_helper(r):
             _helper(r)
