@@ -178,6 +178,8 @@ def _builtin_metrics(aggregate: str | None, task: str) -> dict[str, tuple[str, d
 
 
 def _problem(gate: Gate, known: Known) -> str | None:
+    if gate.task is None and gate.metric not in (None, "pass_rate"):
+        return f"dimension gates measure pass_rate, not {gate.metric!r} (name a task for its metrics: DIMENSION/TASK.METRIC)"
     facts = known.get((gate.dimension, gate.task)) if gate.task is not None else None
     if facts is None:
         return None

@@ -31,7 +31,7 @@ def _fmt(x: Any) -> str:
 def _ci(row: dict[str, Any]) -> str:
     if row.get("ci_low") is None or row.get("ci_high") is None:
         return "-"
-    return f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
+    return f"[{_fmt(float(row['ci_low']))}, {_fmt(float(row['ci_high']))}]"
 
 
 def _gate_text(task: dict[str, Any]) -> str:

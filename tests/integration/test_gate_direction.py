@@ -85,6 +85,13 @@ def test_a_metric_a_pass_rate_probe_does_not_have_is_a_usage_error(pytester, mar
     assert_usage_error(pytester.runpytest(), message)
 
 
+def test_a_dimension_gate_on_another_metric_than_the_pass_rate_is_a_usage_error(pytester):
+    write_marked(pytester, 'dimension="ethics", task="extra"')
+    assert_usage_error(pytester.runpytest("--trust-gate", "ethics.refusal_rate>=0.5"),
+                       "--trust-gate 'ethics.refusal_rate>=0.5': dimension gates measure pass_rate, not "
+                       "'refusal_rate' (name a task for its metrics: DIMENSION/TASK.METRIC)")
+
+
 def test_a_command_line_gate_on_a_metric_a_pass_rate_task_does_not_have_is_a_usage_error(pytester):
     write_marked(pytester, 'dimension="ethics", task="extra"')
     assert_usage_error(pytester.runpytest("--trust-gate", "ethics/extra.refusal_rate>=0.5"),

@@ -115,6 +115,10 @@ def test_tiny_values_keep_their_significant_digits_in_the_report_and_the_table()
     assert Metric("p_value_sex", 3.8712345678e-25, ci_low=1e-30, ci_high=2e-20).as_dict()["value"] == 3.87123e-25
     assert (_fmt(3.87e-25), _fmt(0.0004), _fmt(0.0005), _fmt(0.0), _fmt(0.85)) == \
         ("3.87e-25", "4.00e-04", "0.001", "0.000", "0.850")
+    from pytest_trustllm.report import _ci
+
+    assert _ci({"ci_low": 1.23e-30, "ci_high": 2.5e-20}) == "[1.23e-30, 2.50e-20]"
+    assert _ci({"ci_low": 0, "ci_high": 0.5}) == "[0.000, 0.500]"
 
 
 def test_a_report_path_that_is_a_symlink_or_a_fifo_is_written_through_not_replaced(tmp_path):
