@@ -89,6 +89,19 @@ _TASK_DEFINING = (("aggregate", "none (the pass rate)"), ("metric", "none (the f
                   ("direction", "none (the metric's own)"))
 
 
+_PASS_RATE = "pytest_trustllm.results:pass_rate"
+
+
+def _defining(options: dict[str, Any], name: str) -> Any:
+    """OPTIONS' NAME, with the defaults of a probe without ``aggregate=`` written out as unset, so spelling a
+    default out (``metric="pass_rate"``) is no disagreement."""
+    value = options.get(name)
+    if options.get("aggregate") in (None, _PASS_RATE):
+        default = {"aggregate": _PASS_RATE, "metric": "pass_rate", "direction": "higher"}[name]
+        return None if value == default else value
+    return value
+
+
 def check_tasks(items: list[pytest.Item]) -> None:
     """Probes of one task (two tests over one data file, or the same ``task=``) are aggregated together, by
     one aggregator: a usage error if they name different ``aggregate=``, ``metric=`` or ``direction=``
@@ -106,7 +119,7 @@ def check_tasks(items: list[pytest.Item]) -> None:
         if first[0] == test:
             continue
         for name, unset in _TASK_DEFINING:
-            mine, theirs = options.get(name), first[1].get(name)
+            mine, theirs = _defining(options, name), _defining(first[1], name)
             if mine != theirs:
                 theirs_shown, mine_shown = (repr(v) if v is not None else unset for v in (theirs, mine))
                 raise pytest.UsageError(
