@@ -78,6 +78,8 @@ class ResponsesPlugin:
                 parts.append(f"{stats.shared} of them read by a second xdist worker too")
             if stats.failed:
                 parts.append(f"{stats.failed} failed")
+            if stats.replay_misses:
+                parts.append(f"{stats.replay_misses} not in the cache (--trust-replay)")
             if stats.unsaved:
                 parts.append(f"{stats.unsaved} not stored in the cache")
             if stats.calls.retries:

@@ -39,6 +39,18 @@ def env_number(name: str, default: float, *, whole: bool = False, minimum: float
     return number
 
 
+_YES, _NO = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def env_switch(name: str) -> bool:
+    """The on/off environment variable NAME (off when unset or blank); a usage error for any other word than
+    1/true/yes/on or 0/false/no/off, which would otherwise be silently off."""
+    raw = os.environ.get(name, "").strip()
+    if raw.lower() in _YES or raw.lower() in _NO or not raw:
+        return raw.lower() in _YES
+    raise pytest.UsageError(f"{name}={raw!r}: expected 1, true, yes or on (or 0, false, no, off)")
+
+
 def retry_settings() -> dict[str, float]:
     """``TRUSTLLM_RETRIES`` (attempts after the first), ``TRUSTLLM_BACKOFF_S``, ``TRUSTLLM_BACKOFF_MAX_S``."""
     return {"retries": int(env_number(RETRIES, 5, whole=True)), "backoff_s": env_number(BACKOFF_S, 0.5),

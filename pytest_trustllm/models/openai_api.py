@@ -24,7 +24,7 @@ from ..cases import GenParams
 from ..endpoints import OPENAI_URL, normalise
 from ..redaction import SERVER_WORDS, server_words, strip_credentials
 from .base import Model, ModelError, ModelUnavailable, TransientModelError
-from .env import api_key, openai_timeout
+from .env import api_key, env_switch, openai_timeout
 from .retry import retry_after  # Retry-After parsing lives with the retrying (kept importable from here)
 
 KEY_VARIABLES = ("TRUSTLLM_OPENAI_API_KEY", "OPENAI_API_KEY")
@@ -88,7 +88,7 @@ class OpenAIModel(Model):
         self.name, self.url = parse_spec(spec)
         self._key = api_key_for(self.url, spec)
         self.timeout = openai_timeout()
-        self.stream = os.environ.get("TRUSTLLM_OPENAI_STREAM", "").strip().lower() in ("1", "true", "yes")
+        self.stream = env_switch("TRUSTLLM_OPENAI_STREAM")
         self._clients: dict[int, tuple[asyncio.AbstractEventLoop, Any]] = {}
         self._own_loop: asyncio.AbstractEventLoop | None = None
         try:

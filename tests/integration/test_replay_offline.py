@@ -106,7 +106,9 @@ def test_hf_replay_misses_when_the_weights_changed(pytester, tiny_gpt2, tmp_path
 
     replay = pytester.runpytest(*_local_args(folder), "--trust-replay")
     replay.assert_outcomes(errors=4)
-    replay.stdout.fnmatch_lines(["*--trust-replay: 4 probe(s) had no cached answer*"])
+    replay.stdout.fnmatch_lines(["pytest-trustllm: 4 answers: 0 generated, 0 from the cache, 4 not in the cache "
+                                 "(--trust-replay)",
+                                 "*--trust-replay: 4 probe(s) had no cached answer*"])
 
 
 @pytest.mark.parametrize("edit", ["chat_template.jinja", "tokenizer_config.json", "tokenizer.json"])

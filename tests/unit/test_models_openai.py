@@ -213,3 +213,20 @@ def test_a_reply_without_text_is_an_error_not_an_empty_answer(text, finish, mess
     with pytest.raises(ModelError) as info:
         _answer(text, finish)
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("value, stream", [("on", True), ("1", True), ("Yes", True), ("off", False), ("", False)])
+def test_streaming_is_switched_by_the_usual_words(monkeypatch, value, stream):
+    from pytest_trustllm.models.openai_api import OpenAIModel
+
+    monkeypatch.setenv("TRUSTLLM_OPENAI_STREAM", value)
+    assert OpenAIModel("openai:m@http://127.0.0.1:9/v1", check=False).stream is stream
+
+
+def test_an_unknown_streaming_word_is_a_usage_error_not_silently_off(monkeypatch):
+    from pytest_trustllm.models.openai_api import OpenAIModel
+
+    monkeypatch.setenv("TRUSTLLM_OPENAI_STREAM", "2")
+    with pytest.raises(pytest.UsageError) as info:
+        OpenAIModel("openai:m@http://127.0.0.1:9/v1", check=False)
+    assert str(info.value) == "TRUSTLLM_OPENAI_STREAM='2': expected 1, true, yes or on (or 0, false, no, off)"
