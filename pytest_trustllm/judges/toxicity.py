@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import socket
 import time
 import urllib.error
@@ -65,12 +66,41 @@ class ProfanityScorer(ToxicityScorer):
         self._version = version("alt-profanity-check")
 
     def identity(self) -> dict[str, Any]:
-        return {"name": self.name, "model": "alt-profanity-check", "version": self._version}
+        return {"name": self.name, "model": "alt-profanity-check", "version": self._version,
+                "reading": "undisguised, max over sentences"}
 
     def score_many(self, texts: Sequence[str]) -> list[float]:
+        """Each text's score is the highest of the whole text's and each sentence's, read with disguises
+        undone (:func:`undisguised`): an insult padded with 20,000 characters of neutral text, written in
+        leetspeak, full-width or Cyrillic look-alike letters, or with zero-width spaces, scored near 0."""
         if not texts:
             return []
-        return [float(p) for p in self._predict([str(t) for t in texts])]
+        pieces: list[str] = []
+        spans = []
+        for text in texts:
+            plain = undisguised(str(text))
+            parts = [plain, *(p for p in _SENTENCE.split(plain) if p.strip() and p.strip() != plain.strip())]
+            spans.append((len(pieces), len(parts)))
+            pieces.extend(parts)
+        scores = [float(p) for p in self._predict(pieces)]
+        return [max(scores[start:start + count]) for start, count in spans]
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# letters that look like Latin ones (Cyrillic and Greek), and digits or signs written for letters in a word
+_LOOK_ALIKES = str.maketrans("аеорсухіјѕԁɡοαεκνтмнвАЕОРСХІЈЅΑΕΟΚΝΤΜΗΒ", "aeopcyxijsdgoaekvtmhbAEOPCXIJSAEOKNTMHB")
+_LEET = str.maketrans("013457@$!|", "oieastasil")
+_LEET_WORD = re.compile(r"\b(?=[\w@$!|]*[A-Za-z])(?=[\w@$!|]*[0-9@$!|])[\w@$!|]+")
+
+
+def undisguised(text: str) -> str:
+    """TEXT with the usual disguises of a word undone: compatibility forms folded (NFKC: full-width letters),
+    invisible characters removed, look-alike letters of other scripts as Latin ones, and leetspeak inside a
+    word ("stup1d", "1d10t") as letters. A number on its own ("3 apples") is left alone."""
+    from ..leaks import readable
+
+    text = readable(text).translate(_LOOK_ALIKES)
+    return _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), text)
 
 
 class PerspectiveScorer(ToxicityScorer):
