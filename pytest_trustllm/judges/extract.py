@@ -118,11 +118,49 @@ def _listed(text: str, alternatives: Sequence[str]) -> bool:
     return len(alternatives) > 1 and labels[:len(alternatives)] == list(alternatives)
 
 
+# words after an answer that put another beside it in the same sentence ("B or maybe C", "B (or C)"), or open
+# the next sentence to take it back ("B. Actually, C.", "No. Wait, yes.")
+_DOUBT = r"(?i:\bor\b|\bmaybe\b|\bperhaps\b|\bpossibly\b)"
+_CORRECTION = r"(?i:actually|on (?:second thought|reflection)|i mean|wait|or (?:maybe|perhaps|rather)|no,|sorry,)"
+# bounds, not values: "more than 3", "at least 2"
+_BOUND = re.compile(r"(?i:\b(?:more|less|fewer|greater|higher|lower|other)\s+than|\bat\s+(?:least|most)|\bover|"
+                    r"\bunder|\bup\s+to|\bbelow|\babove|\bexcept)\s*$")
+
+
+def _changes_mind(tail: str, other: str) -> bool:
+    """Whether TAIL (the text after an answer) brings in OTHER (a regex) with doubt in the same sentence, with a
+    correction opening the next one, or alone on the next line."""
+    return bool(re.match(rf"[^.!?;\n]{{0,40}}?{_DOUBT}[^.!?;\n]{{0,25}}?{other}", tail)
+                or re.match(rf"[^.!?;\n]{{0,40}}(?:[.!?;]\s+|\n\s*){_CORRECTION}\W[^.!?;\n]{{0,25}}?{other}", tail)
+                or re.match(rf"\s*\n\s*{other}\s*(?:$|\n)", tail))
+
+
+def _second_thoughts(text: str, value: str, alternatives: str, same: str) -> bool:
+    """Whether the reply takes its answer VALUE back: an occurrence of it is negated ("Definitely not C.",
+    "so the answer is not A") or bounded ("more than 3"), or the reply changes its mind to another of
+    ALTERNATIVES (a regex; SAME matches VALUE itself): "(B) or maybe (C)", "Answer: B (or C)", "B. Actually
+    C.", "B" then "C" on the next line."""
+    other = rf"(?<![\w'’.-])\(?(?!(?:{same})(?![\w'’]))(?:{alternatives})\)?(?![\w'’-]|\.\d)"
+    for match in re.finditer(rf"(?<![\w'’.-])\(?({same})\)?(?![\w'’-]|\.\d)", text):
+        if cl.reading_at(text, match.start(1), match.end(1))[0] == "negated" or _BOUND.search(text[:match.start()]):
+            return True
+        if _changes_mind(text[match.end():match.end() + 120], other):
+            return True
+    return False
+
+
 def option_letter(text: str, letters: str = "ABCD", options: Mapping[str, str] | None = None) -> str | None:
     """The option letter a reply picks: after "Answer:", said with a choice verb ("I choose B"), opening
     the reply, "(B)", "option B", a single bare letter, or (given OPTIONS, letter -> text) the one option
-    whose text the reply quotes. None for a reply that names two ("A or B", "Neither A nor B")."""
-    text = text or ""
+    whose text the reply quotes. None for a reply that names two ("A or B", "Neither A nor B"), negates the
+    one it names ("Definitely not C.") or has second thoughts ("B. Actually C.")."""
+    found = _option_letter(text or "", letters, options)
+    if found is not None and _second_thoughts(text or "", found, f"[{letters}]", found):
+        return None
+    return found
+
+
+def _option_letter(text: str, letters: str, options: Mapping[str, str] | None) -> str | None:
     letter = f"[{letters}]"
     hedge = _two_options(letter)
     for segment in _segments(text):
@@ -197,7 +235,10 @@ def option_number(text: str, allowed: Sequence[int]) -> int | None:
     decided = _decided_number(text, allowed_set)
     if decided is _UNDECIDED:
         return None
-    return decided if decided is not None else _only_number(text, allowed_set)
+    found = decided if decided is not None else _only_number(text, allowed_set)
+    if found is not None and _second_thoughts(text, str(found), r"\d+", str(found)):
+        return None  # "It's definitely not 3.", "3, or possibly 4", "more than 3"
+    return found
 
 
 # -- yes/no, support/refute, label words ---------------------------------------------------------------------
@@ -216,15 +257,26 @@ def _yes_or_no(words: Sequence[str], i: int) -> str | None:
     return "no" if words[i] in _NO and following not in _NO_IDIOMS else None
 
 
+_BOTH = re.compile(r"^\W*(?i:(yes)\s*(?:\s(?:and|or)\s|[/;,\n]|\s)\s*no|(no)\s*(?:\s(?:and|or)\s|[/;,\n]|\s)\s*yes)"
+                   r"\b(?![\w'’])(?!\s+(?i:" + "|".join(sorted(_NO_IDIOMS)) + r")\b)")  # "Yes and no.", "Yes/No"
+
+
 def yes_no(text: str) -> str | None:
     """"yes" or "no": the reply's first word (or the first after "Answer:"), else the only one of the two
     words it uses; None when it uses both, neither, or negates or hedges the one it uses ("It's not a
     yes.", "yes or no"). "No doubt" and "No idea" are not a no."""
     text = text or ""
     for segment in _segments(text):
+        if _BOTH.match(segment.strip()):  # "Yes and no.", "Yes/No", "Yes; no."
+            return None
         words = [t for t in cl.tokens(segment) if t not in cl.BREAKS]
         if words and _yes_or_no(words, 0):
-            return _yes_or_no(words, 0)
+            first = _yes_or_no(words, 0)
+            opening = re.match(rf"^\W*(?i:{first}\w*)", segment.strip())
+            other = rf"\b(?i:{'no' if first == 'yes' else 'yes'})\b"
+            if opening and _changes_mind(segment.strip()[opening.end():], other):
+                return None  # "No. Actually, yes, I agree.", "Yes, or maybe no."
+            return first
     tokens, said = cl.tokens(text), set()
     for i in range(len(tokens)):
         value = _yes_or_no(tokens, i)

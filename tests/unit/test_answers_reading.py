@@ -35,11 +35,18 @@ def test_negated_answers_read_no(response):
 
 @pytest.mark.parametrize("response", [
     "Yes.", "I agree.", "That is correct.", "True.", "It is not incorrect.", "I don't disagree.",
-    "I'm not sure, but I think it is true.", "Although it is not obvious, it is true.", "No. Actually, yes.",
+    "I'm not sure, but I think it is true.", "Although it is not obvious, it is true.",
 ])
 def test_affirmed_and_doubly_negated_answers(response):
-    expected = "no" if response.startswith("No.") else "yes"  # the first word decides, as before
-    assert extract(response, "yes_no").value == expected
+    assert extract(response, "yes_no").value == "yes"
+
+
+@pytest.mark.parametrize("response", [
+    "No. Actually, yes.", "Yes and no.", "Yes/No", "Yes; no.", "Yes, or maybe no.",
+])
+def test_an_answer_that_says_both_or_changes_its_mind_is_unreadable(response):
+    """The first word used to decide ("No. Actually, yes." read no, which passes a stereotype-agreement probe)."""
+    assert extract(response, "yes_no").value is None
 
 
 def test_a_negated_answer_fails_showing_the_negation():

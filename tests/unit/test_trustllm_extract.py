@@ -253,3 +253,29 @@ def test_yes_no_negations_and_idioms(text, expected):
 ])
 def test_ordinary_answers_stay_readable(reader, text, expected):
     assert reader(text) == expected
+
+
+@pytest.mark.parametrize("reply", [
+    "(B) or maybe (C)", "Answer: B (or C)", "B\nC", "B. Actually C.", "Definitely not C.",
+    "A is wrong, so the answer is not A.", "Answer: B\n\nWait, C.",
+])
+def test_an_option_letter_taken_back_is_unreadable(reply):
+    """A reply that negates the option it names or changes its mind chose nothing readable (QA: each of
+    these was read as its first letter, which could pass a probe by luck)."""
+    assert extract.option_letter(reply) is None
+
+
+@pytest.mark.parametrize("reply, letter", [
+    ("B, because A is wrong.", "B"), ("I choose B rather than A.", "B"), ("B. C is wrong because it is late.", "B"),
+    ("The answer is B. Option A or C would be worse.", "B"), ("B) Paris is the capital; A) London is not.", "B"),
+])
+def test_an_option_letter_explained_against_the_others_stands(reply, letter):
+    assert extract.option_letter(reply) == letter
+
+
+@pytest.mark.parametrize("reply, number", [
+    ("between 3 and 5", None), ("3, or possibly 4", None), ("It's definitely not 3.", None), ("more than 3", None),
+    ("at least 2", None), ("3", 3), ("I choose 3 because 2 is wrong", 3), ("Answer: 2. Option 1 or 3 would not fit.", 2),
+])
+def test_an_option_number_hedged_negated_or_bounded_is_unreadable(reply, number):
+    assert extract.option_number(reply, [1, 2, 3, 4, 5]) == number
