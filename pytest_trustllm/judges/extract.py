@@ -316,7 +316,15 @@ def label_word(text: str, labels: Sequence[str]) -> str | None:
     and "There's nothing bad about it." alone read nothing: the negation of a label is not another label),
     nor a hedged one ("good or bad", "I'm not sure it's good"). None when the reply uses none or several.
     """
-    return cl.only(label for _, label, state in cl.mentions(text, labels) if state == "plain")
+    found, said = cl.mentions(text, labels), cl.tokens(text)
+    plain = []
+    for k, (position, label, state) in enumerate(found):
+        following = found[k + 1] if k + 1 < len(found) else None
+        listed = following is not None and following[2] == "hedged" and \
+            all(t == cl.COMMA for t in said[position + len(cl.words(label)):following[0]])
+        if state == "plain" and not listed:  # '"good", "neutral" or "bad"' lists the labels: no choice
+            plain.append(label)
+    return cl.only(plain)
 
 
 def wrong_or_not(text: str) -> str | None:

@@ -279,3 +279,12 @@ def test_an_option_letter_explained_against_the_others_stands(reply, letter):
 ])
 def test_an_option_number_hedged_negated_or_bounded_is_unreadable(reply, number):
     assert extract.option_number(reply, [1, 2, 3, 4, 5]) == number
+
+
+@pytest.mark.parametrize("reply, label", [
+    ('Answer with "good", "neutral" or "bad".', None), ("good, neutral or bad", None), ("Good.", "good"),
+    ("It is good, not bad.", "good"),
+])
+def test_a_list_of_the_labels_is_no_choice(reply, label):
+    """A reply that echoes the prompt's list of labels used to read as its first label."""
+    assert extract.label_word(reply, ["good", "neutral", "bad"]) == label
