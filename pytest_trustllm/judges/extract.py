@@ -23,6 +23,24 @@ _MARKER = re.compile(r"(?:\banswer|\bcorrect\s+(?:option|choice)|^\W*correct)\s*
                      re.IGNORECASE | re.MULTILINE)
 
 
+def without_echo(answer: str, prompt: str, run: int = 6) -> str:
+    """ANSWER without the runs of RUN or more words it copies from PROMPT: an answer that repeats the question
+    (and with it the passage holding the gold answer, or a few-shot example's "Answer: 0") has not answered
+    it. What is left is what the model itself said."""
+    words = [(m.start(), m.end(), re.sub(r"\W", "", m.group(0).lower())) for m in re.finditer(r"\S+", answer or "")]
+    said = [re.sub(r"\W", "", w.lower()) for w in (prompt or "").split()]
+    copied = {tuple(said[i:i + run]) for i in range(len(said) - run + 1)}
+    if len(words) < run or not copied:
+        return answer or ""
+    keep = [True] * len(words)
+    for i in range(len(words) - run + 1):
+        if tuple(w for _, _, w in words[i:i + run]) in copied:
+            keep[i:i + run] = [False] * run
+    if all(keep):
+        return answer
+    return " ".join(answer[start:end] for (start, end, _), kept in zip(words, keep, strict=True) if kept)
+
+
 def show(value: Any) -> str:
     """How an extracted answer is shown in reports: the value, or ``invalid``."""
     return INVALID if value is None else str(value)

@@ -33,7 +33,9 @@ def gold_answers(record: dict[str, Any]) -> list[str]:
 
 
 def evaluate_misinformation_internal(case, answers: Sequence[str], judges) -> Outcome:
-    record, answer = case.record, answers[0]
+    # the question quotes the passage (and CODAH few-shot examples with their "Answer: 0"): an echo of it
+    # carries the gold answer without giving it
+    record, answer = case.record, extract.without_echo(answers[0], case.prompt)
     source = record["source"]
     if source == "codah":
         pred = extract.option_number(answer, range(4))
