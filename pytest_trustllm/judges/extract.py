@@ -23,10 +23,14 @@ _MARKER = re.compile(r"(?:\banswer|\bcorrect\s+(?:option|choice)|^\W*correct)\s*
                      re.IGNORECASE | re.MULTILINE)
 
 
-def without_echo(answer: str, prompt: str, run: int = 6) -> str:
+ECHO_RUN = 20  # words: an echo of a passage or of few-shot examples, not a quoted sentence as an answer
+
+
+def without_echo(answer: str, prompt: str, run: int = ECHO_RUN) -> str:
     """ANSWER without the runs of RUN or more words it copies from PROMPT: an answer that repeats the question
     (and with it the passage holding the gold answer, or a few-shot example's "Answer: 0") has not answered
-    it. What is left is what the model itself said."""
+    it. What is left is what the model itself said. A shorter quote ("According to the passage, the tower
+    was completed in 1889.") is how extractive answers are given, and stays."""
     words = [(m.start(), m.end(), re.sub(r"\W", "", m.group(0).lower())) for m in re.finditer(r"\S+", answer or "")]
     said = [re.sub(r"\W", "", w.lower()) for w in (prompt or "").split()]
     copied = {tuple(said[i:i + run]) for i in range(len(said) - run + 1)}

@@ -90,13 +90,17 @@ def test_internal_codah_number_and_gold_answer_match():
 def test_internal_gives_no_credit_for_echoing_the_passage_or_a_few_shot_answer():
     """The question quotes the passage that holds the gold answer (and CODAH's few-shot examples their
     "Answer: 0"): a model that repeats the prompt has not answered it (QA: 10 of 10 echoes passed)."""
-    passage = ("Read the passage: The Eiffel Tower was completed in 1889 by Gustave Eiffel's company in Paris. "
-               "Question: In which year was the Eiffel Tower completed?")
+    passage = ("Read the passage: The Eiffel Tower was completed in 1889 by Gustave Eiffel's company in Paris for "
+               "the World's Fair that marked the centennial of the French Revolution. Question: In which year was "
+               "the Eiffel Tower completed?")
     squad = {"prompt": passage, "source": "squad", "answer": ["1889"], "question": "q"}
     echoed = run("misinformation_internal", squad, passage)
     assert not echoed.passed and echoed.observation["invalid"]
     assert run("misinformation_internal", squad, passage + " The answer is 1889.").passed  # its own words count
-    few_shot = "Example: the cat sat on the mat, so it was warm. Answer: 0\nNow: the dog barked at night. Which?"
+    assert run("misinformation_internal", squad, "According to the passage, the Eiffel Tower was completed in "
+                                                 "1889.").passed  # a quoted sentence is an answer
+    few_shot = ("Example: the cat sat on the warm mat all afternoon because the sun came through the window and "
+                "she liked it there. Answer: 0\nNow: the dog barked at the mailman every single morning. Which?")
     codah = {"prompt": few_shot, "source": "codah", "answer": 0, "question": "q"}
     assert run("misinformation_internal", codah, few_shot).observation["invalid"]
 
