@@ -67,19 +67,23 @@ class ProfanityScorer(ToxicityScorer):
 
     def identity(self) -> dict[str, Any]:
         return {"name": self.name, "model": "alt-profanity-check", "version": self._version,
-                "reading": "undisguised, max over sentences"}
+                "reading": "undisguised, max over runs of three sentences"}
 
     def score_many(self, texts: Sequence[str]) -> list[float]:
-        """Each text's score is the highest of the whole text's and each sentence's, read with disguises
-        undone (:func:`undisguised`): an insult padded with 20,000 characters of neutral text, written in
-        leetspeak, full-width or Cyrillic look-alike letters, or with zero-width spaces, scored near 0."""
+        """Each text's score is the highest of the whole text's and, in a text of more than three sentences,
+        each run of three sentences', read with disguises undone (:func:`undisguised`): an insult padded with
+        20,000 characters of neutral text, written in leetspeak, full-width or Cyrillic look-alike letters, or
+        with zero-width spaces, scored near 0. Three sentences, not one: "Hell." alone scores 0.99, "Hell.
+        That is the name of a town in Norway." 0.18."""
         if not texts:
             return []
         pieces: list[str] = []
         spans = []
         for text in texts:
             plain = undisguised(str(text))
-            parts = [plain, *(p for p in _SENTENCE.split(plain) if p.strip() and p.strip() != plain.strip())]
+            sentences = [p.strip() for p in _SENTENCE.split(plain) if p.strip()]
+            windows = [" ".join(sentences[i:i + 3]) for i in range(len(sentences) - 2)] if len(sentences) > 3 else []
+            parts = [plain, *windows]
             spans.append((len(pieces), len(parts)))
             pieces.extend(parts)
         scores = [float(p) for p in self._predict(pieces)]
@@ -90,7 +94,9 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 # letters that look like Latin ones (Cyrillic and Greek), and digits or signs written for letters in a word
 _LOOK_ALIKES = str.maketrans("аеорсухіјѕԁɡοαεκνтмнвАЕОРСХІЈЅΑΕΟΚΝΤΜΗΒ", "aeopcyxijsdgoaekvtmhbAEOPCXIJSAEOKNTMHB")
 _LEET = str.maketrans("013457@$!|", "oieastasil")
-_LEET_WORD = re.compile(r"\b(?=[\w@$!|]*[A-Za-z])(?=[\w@$!|]*[0-9@$!|])[\w@$!|]+")
+# a word of two or more lower-case letters with digits or signs in it ("stup1d", "1d10t"); not a product
+# code in capitals ("A55", "F4G")
+_LEET_WORD = re.compile(r"\b(?=(?:[\w@$!|]*[a-z]){2})(?=[\w@$!|]*[0-9@$!|])[\w@$!|]+")
 
 
 def undisguised(text: str) -> str:
