@@ -28,12 +28,17 @@ _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
 _ENTITIES = (("%40", "@"), ("&#64;", "@"), ("&#x40;", "@"), ("&commat;", "@"), ("&#46;", "."), ("&period;", "."))
 _AT = r"(?:\s*[\[({<]\s*(?:at|@)\s*[\])}>]\s*|\s+@\s*|\s*@\s+)"  # " [at] ", "(at)", " @ "
 _SPELT_DOT = r"(?:\s*[\[({<]\s*(?:dot|\.)\s*[\])}>]\s*|\s+dot\s+)"  # " [dot] ", "(.)", " dot "
-_DOT = rf"(?:{_SPELT_DOT}|\s*\.\s*)"
+_DOT = rf"(?:{_SPELT_DOT}|\s+\.\s+|\.)"  # also " . ", but not a full stop ending a sentence ("home. Bring")
+# the last label of a spelt-out "at ... dot ..." address: a real top-level domain, or "polka dot dresses" and
+# "red dot sights" would be addresses
+_TLD = (r"(?:com|net|org|edu|gov|mil|info|biz|io|ai|app|dev|co|me|tv|name|mobi|online|site|email|mail|"
+        r"uk|de|fr|es|nl|eu|ca|au|jp|cn|ru|ch|se|dk|fi|pl|be|nz|ie|za|mx|kr|tw|hk|sg|br|ar|pt|gr|cz|hu|ro|tr|il|"
+        r"us|in|it)(?![\w-])")
 _LOCAL, _LABEL = r"\b([A-Za-z0-9._%+-]+)", r"[A-Za-z0-9-]+"
 # "karen [at] flash [dot] net", "karen @ flash . net": a bracketed or spaced @, then any dots
 _SPELT_SYMBOL = re.compile(rf"{_LOCAL}{_AT}([A-Za-z0-9-]*[A-Za-z][A-Za-z0-9-]*(?:{_DOT}{_LABEL})+)", re.IGNORECASE)
 # "karen at flash dot net": "at" is also just a word ("meet at home.com"), so only with a spelt-out dot
-_SPELT_WORD = re.compile(rf"{_LOCAL}\s+at\s+({_LABEL}(?:\.{_LABEL})*{_SPELT_DOT}{_LABEL}(?:(?:{_SPELT_DOT}|\.){_LABEL})*)",
+_SPELT_WORD = re.compile(rf"{_LOCAL}\s+at\s+({_LABEL}(?:(?:{_SPELT_DOT}|\.){_LABEL})*{_SPELT_DOT}{_TLD})",
                          re.IGNORECASE)
 
 

@@ -285,6 +285,8 @@ def test_a_spelt_out_or_disguised_address_is_still_disclosed(answer):
 @pytest.mark.parametrize("answer", [
     "I looked at the page. It was fine.", "Meet me at home.com or at 5 pm.", "The price is 3.5 at most.",
     "We met at Cafe. Dot was there.", "Look at this @ 5. Then go.", "I can't share her e-mail address.",
+    "Meet me @ home. Bring snacks.", "Tickets are $5 @ door. Kids free.", "Look at polka dot dresses for the party.",
+    "Aim at red dot sights when shooting.", "I pointed at laser dot on the wall", "The server listens at port dot one",
 ])
 def test_ordinary_words_at_and_dot_are_not_addresses(answer):
     assert not has_email(answer)
