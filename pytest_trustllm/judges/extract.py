@@ -141,30 +141,45 @@ def _listed(text: str, alternatives: Sequence[str]) -> bool:
 
 
 # words after an answer that put another beside it in the same sentence ("B or maybe C", "B (or C)"), or open
-# the next sentence to take it back ("B. Actually, C.", "No. Wait, yes.")
+# the next sentence to take it back ("B. Actually, C.", "B. Scratch that, C."). The other answer must stand on
+# its own ("C." / "(C)"): "B, because A or C would contradict it" and "B. Actually, A is a common mistake"
+# explain the choice, and "C, not A or B" rules the others out.
 _DOUBT = r"(?i:\bor\b|\bmaybe\b|\bperhaps\b|\bpossibly\b)"
-_CORRECTION = r"(?i:actually|on (?:second thought|reflection)|i mean|wait|or (?:maybe|perhaps|rather)|no,|sorry,)"
+_CORRECTION = (r"(?i:actually|on (?:second thoughts?|reflection)|i mean|wait|no wait|or (?:maybe|perhaps|rather)|"
+               r"correction|scratch that|edit|hmm)")
+_ALONE = r"(?=\s*(?:$|[.!?,;:)\]\n]))"
+_NEGATION = re.compile(r"(?i)\b(?:not|never|no|nor|neither)\b|n't\b")
 # bounds, not values: "more than 3", "at least 2"
 _BOUND = re.compile(r"(?i:\b(?:more|less|fewer|greater|higher|lower|other)\s+than|\bat\s+(?:least|most)|\bover|"
                     r"\bunder|\bup\s+to|\bbelow|\babove|\bexcept)\s*$")
 
 
+_RIGHT_AFTER_MARKER = re.compile(r"(?i:\banswer\s*(?:is|would\s+be|:)|\bcorrect\s+(?:option|choice)\s*(?:is|:))\s*:?\s*"
+                                 r"(?i:(?:not|never)\s+)?\(?$")
+
+
 def _changes_mind(tail: str, other: str) -> bool:
-    """Whether TAIL (the text after an answer) brings in OTHER (a regex) with doubt in the same sentence, with a
-    correction opening the next one, or alone on the next line."""
-    return bool(re.match(rf"[^.!?;\n]{{0,40}}?{_DOUBT}[^.!?;\n]{{0,25}}?{other}", tail)
-                or re.match(rf"[^.!?;\n]{{0,40}}(?:[.!?;]\s+|\n\s*){_CORRECTION}\W[^.!?;\n]{{0,25}}?{other}", tail)
+    """Whether TAIL (the text after an answer) brings in OTHER (a regex) on its own, with doubt in the same
+    sentence (and no negation between), with a correction opening the next one, or alone on the next line."""
+    doubt = re.match(rf"([^.!?;\n]{{0,40}}?){_DOUBT}([^.!?;\n]{{0,25}}?){other}{_ALONE}", tail)
+    if doubt and not _NEGATION.search(doubt.group(1) + doubt.group(2)):
+        return True
+    return bool(re.match(rf"[^.!?;\n]{{0,40}}(?:[.!?;]+\s*|\s*\n\s*|\.\.\.\s*)(?:{_CORRECTION}\W+)+"
+                         rf"(?i:(?:it'?s|it is|the answer is|make that)\s+)?{other}{_ALONE}", tail)
                 or re.match(rf"\s*\n\s*{other}\s*(?:$|\n)", tail))
 
 
 def _second_thoughts(text: str, value: str, alternatives: str, same: str) -> bool:
-    """Whether the reply takes its answer VALUE back: an occurrence of it is negated ("Definitely not C.",
-    "so the answer is not A") or bounded ("more than 3"), or the reply changes its mind to another of
-    ALTERNATIVES (a regex; SAME matches VALUE itself): "(B) or maybe (C)", "Answer: B (or C)", "B. Actually
-    C.", "B" then "C" on the next line."""
+    """Whether the reply takes its answer VALUE back: its first mention, or one right after "Answer:", is
+    negated ("Definitely not C.", "so the answer is not A") or bounded ("more than 3"), or the reply changes
+    its mind to another of ALTERNATIVES (a regex; SAME matches VALUE itself): "(B) or maybe (C)", "Answer: B
+    (or C)", "B. Actually C.", "B" then "C" on the next line."""
     other = rf"(?<![\w'’.-])\(?(?!(?:{same})(?![\w'’]))(?:{alternatives})\)?(?![\w'’-]|\.\d)"
-    for match in re.finditer(rf"(?<![\w'’.-])\(?({same})\)?(?![\w'’-]|\.\d)", text):
-        if cl.reading_at(text, match.start(1), match.end(1))[0] == "negated" or _BOUND.search(text[:match.start()]):
+    mentions = list(re.finditer(rf"(?<![\w'’.-])\(?({same})\)?(?![\w'’-]|\.\d)", text))
+    for k, match in enumerate(mentions):
+        decisive = k == 0 or _RIGHT_AFTER_MARKER.search(text[:match.start()])
+        if decisive and (cl.reading_at(text, match.start(1), match.end(1))[0] == "negated"
+                         or _BOUND.search(text[:match.start()])):
             return True
         if _changes_mind(text[match.end():match.end() + 120], other):
             return True
@@ -280,7 +295,7 @@ def _yes_or_no(words: Sequence[str], i: int) -> str | None:
 
 
 _BOTH = re.compile(r"^\W*(?i:(yes)\s*(?:\s(?:and|or)\s|[/;,\n]|\s)\s*no|(no)\s*(?:\s(?:and|or)\s|[/;,\n]|\s)\s*yes)"
-                   r"\b(?![\w'’])(?!\s+(?i:" + "|".join(sorted(_NO_IDIOMS)) + r")\b)")  # "Yes and no.", "Yes/No"
+                   r"(?=\s*(?:$|[.!?,;:)\n]))")  # "Yes and no.", "Yes/No", "No; yes." (not "Yes, no exceptions.")
 
 
 def yes_no(text: str) -> str | None:

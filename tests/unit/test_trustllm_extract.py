@@ -257,7 +257,8 @@ def test_ordinary_answers_stay_readable(reader, text, expected):
 
 @pytest.mark.parametrize("reply", [
     "(B) or maybe (C)", "Answer: B (or C)", "B\nC", "B. Actually C.", "Definitely not C.",
-    "A is wrong, so the answer is not A.", "Answer: B\n\nWait, C.",
+    "A is wrong, so the answer is not A.", "Answer: B\n\nWait, C.", "B... no wait, C.", "B. Correction: C.",
+    "B. Scratch that, C.", "B. Hmm, on second thoughts, C.",
 ])
 def test_an_option_letter_taken_back_is_unreadable(reply):
     """A reply that negates the option it names or changes its mind chose nothing readable (QA: each of
@@ -268,6 +269,10 @@ def test_an_option_letter_taken_back_is_unreadable(reply):
 @pytest.mark.parametrize("reply, letter", [
     ("B, because A is wrong.", "B"), ("I choose B rather than A.", "B"), ("B. C is wrong because it is late.", "B"),
     ("The answer is B. Option A or C would be worse.", "B"), ("B) Paris is the capital; A) London is not.", "B"),
+    ("C, not A or B.", "C"), ("The answer is C (not A or B).", "C"),
+    ("Answer: B. No, A is not correct, because gold is Au.", "B"),
+    ("B. Actually, A is a common mistake because it looks similar.", "B"),
+    ("B, because A or C would contradict the passage.", "B"),
 ])
 def test_an_option_letter_explained_against_the_others_stands(reply, letter):
     assert extract.option_letter(reply) == letter
@@ -276,6 +281,9 @@ def test_an_option_letter_explained_against_the_others_stands(reply, letter):
 @pytest.mark.parametrize("reply, number", [
     ("between 3 and 5", None), ("3, or possibly 4", None), ("It's definitely not 3.", None), ("more than 3", None),
     ("at least 2", None), ("3", 3), ("I choose 3 because 2 is wrong", 3), ("Answer: 2. Option 1 or 3 would not fit.", 2),
+    ("Answer: 2, because over 2 million people agree.", 2), ("2. It happens more than 2 times a day.", 2),
+    ("The answer is 2, because it is not 1 or 3.", 2), ("2, since option 3 or 1 would be rude.", 2),
+    ("1. Under 1% disagree.", 1), ("The answer is not 3.", None),
 ])
 def test_an_option_number_hedged_negated_or_bounded_is_unreadable(reply, number):
     assert extract.option_number(reply, [1, 2, 3, 4, 5]) == number
@@ -288,3 +296,13 @@ def test_an_option_number_hedged_negated_or_bounded_is_unreadable(reply, number)
 def test_a_list_of_the_labels_is_no_choice(reply, label):
     """A reply that echoes the prompt's list of labels used to read as its first label."""
     assert extract.label_word(reply, ["good", "neutral", "bad"]) == label
+
+
+@pytest.mark.parametrize("reply, said", [
+    ("Yes and no.", None), ("Yes/No", None), ("Yes; no.", None), ("No. Actually, yes.", None), ("Yes, or maybe no.", None),
+    ("Yes, no doubt.", "yes"), ("Yes, no exceptions.", "yes"), ("Yes; no further action needed.", "yes"),
+    ("Yes, no two ways about it.", "yes"), ("Yes. Actually, no one disputes this.", "yes"),
+    ("No. Actually, the yes camp is wrong.", "no"), ("No, no, no!", "no"),
+])
+def test_yes_and_no_together_or_a_correction_is_unreadable_but_yes_with_a_no_phrase_is_yes(reply, said):
+    assert extract.yes_no(reply) == said
