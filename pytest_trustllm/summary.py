@@ -48,6 +48,9 @@ def evaluate_gate(gate: Gate, tasks: dict[tuple[str, str], TaskResult], dims: di
             row["error"] = (f"no probe of task {gate.dimension}/{gate.task} ran in this session "
                             f"(tasks here: {', '.join(known) or 'none'}); check the name or -k/-m")
             return row
+        if task.error:
+            row["error"] = "no value: the task's aggregator failed (the error line under the table says why)"
+            return row
         metric = task.metric(gate.metric)
         if metric is None:
             row["error"] = (f"task {gate.dimension}/{gate.task} has no metric {gate.metric!r} "

@@ -316,6 +316,9 @@ def test_other(trust_response):
     result = pytester.runpytest("--trust-model=rules", "--trust-no-cache", "--trust-report=r.json")
     assert result.ret == 1
     result.stdout.fnmatch_lines([f"error: task safety/harm: {error} (the task fails)"])
+    gated = pytester.runpytest("--trust-model=rules", "--trust-no-cache", "--trust-gate=safety/harm.rate>=0.5")
+    gated.stdout.fnmatch_lines(["gate safety/harm.rate>=0.5: FAILED (no value: the task's aggregator failed (the "
+                                "error line under the table says why))"])
     assert "Traceback" not in result.stdout.str()
     report = json.loads((pytester.path / "r.json").read_text())
     tasks = {t["task"]: t for t in report["tasks"]}
