@@ -107,11 +107,15 @@ def test_comparing_answers_by_text_needs_no_embeddings(project, monkeypatch):
     run(project, monkeypatch, "torch,transformers").assert_outcomes(passed=2)
 
 
-def test_a_judge_named_by_option_is_checked_even_if_no_test_asks_for_it(project, monkeypatch):
+@pytest.mark.parametrize("blocked, spec, line", [
+    ("openai", "cascade:embedding,llm:judge@http://127.0.0.1:9/v1",
+     "--trust-judge=cascade:embedding,llm:judge@http://127.0.0.1:9/v1 needs the openai client 3.x: "
+     "pip install 'pytest-trustllm[openai]'"),
+    ("", "keyword", "--trust-judge: no refusal judge accepts the spec 'keyword'; accepted: *"),  # a typo
+])
+def test_a_judge_named_by_option_is_checked_even_if_no_test_asks_for_it(project, monkeypatch, blocked, spec, line):
     project.makepyfile(test_p=PROBE.format(fixture="trust_case"))
-    result = run(project, monkeypatch, "openai", "--trust-judge", "cascade:embedding,llm:judge@http://127.0.0.1:9/v1")
-    assert_stopped_before_the_model(project, result, "--trust-judge=cascade:embedding,llm:judge@http://127.0.0.1:9/v1 "
-                                    "needs the openai client 3.x: pip install 'pytest-trustllm[openai]'")
+    assert_stopped_before_the_model(project, run(project, monkeypatch, blocked, "--trust-judge", spec), line)
 
 
 def test_a_default_judge_no_test_asks_for_is_not_required(project, monkeypatch):
@@ -244,12 +248,6 @@ def pytest_trustllm_make_judge(config, kind, spec):
     assert_stopped_before_the_model(project, result, "the pytest_trustllm_make_judge hook for the toxicity judge "
                                     "'profanity' raised RuntimeError: hook bug (conftest.py:6)")
 
-
-def test_a_misspelt_judge_spec_stops_the_run_before_any_model_call(project, monkeypatch):
-    project.makepyfile(test_p=PROBE.format(fixture="trust_case"))
-    result = run(project, monkeypatch, "", "--trust-judge", "keyword")
-    assert_stopped_before_the_model(project, result, "--trust-judge: no refusal judge accepts the spec 'keyword'; "
-                                    "accepted: *")
 
 
 def test_a_judge_found_missing_only_when_a_probe_runs_names_the_extra_not_a_hook(project, monkeypatch):
