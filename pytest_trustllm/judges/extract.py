@@ -73,13 +73,18 @@ _LETTER_FOLLOWERS = frozenset("because since as is was seems would sounds fits l
                               "than to then but though instead here please".split())
 
 
+# capitalised words before a letter that do not make it a name ("Probably B" is option B, "Plan B" a name)
+_NOT_NAMES = frozenset("option choice answer choose pick select probably maybe perhaps possibly definitely certainly "
+                       "likely surely clearly obviously hence so thus therefore".split())
+
+
 def _word_not_letter(letter: str, text: str, at: int) -> bool:
     """Whether LETTER at TEXT[AT] is a word rather than an option: the article opening a sentence ("A cat
     is...") or the pronoun ("I think", "I'd", "I’m"). An option reads "A)", "(I)", "I.", "option I", stands
     alone, or is a capital A inside a sentence ("I choose A because...")."""
     rest = text[at:]
     named = re.search(r"\b([A-Z][a-z]+)\s+$", text[:at])  # "Plan A", "Vitamin A", "Type B": a name
-    if named and named.group(1).lower() not in ("option", "choice", "answer", "choose", "pick", "select"):
+    if named and named.group(1).lower() not in _NOT_NAMES:
         opening = re.search(r"(?:^|[.!?:\n])[\s*_\"'`(\[]*$", text[:named.start()]) is not None
         if not opening or named.group(1) not in ("I",):
             return True
@@ -154,6 +159,11 @@ _BOUND = re.compile(r"(?i:\b(?:more|less|fewer|greater|higher|lower|other)\s+tha
                     r"\bunder|\bup\s+to|\bbelow|\babove|\bexcept)\s*$")
 
 
+# an option named to be ruled out: "C is the wrong answer", "C is not it", "I'd avoid C", "anything but C"
+_RULED_OUT_AFTER = re.compile(r"(?i)^\)?\s*(?:is|would be|seems|looks)\s+(?:wrong|incorrect|false|"
+                              r"not (?:it|right|correct|true|the (?:right |correct |best )?(?:answer|one|option|choice))|"
+                              r"the wrong (?:answer|one|option|choice))\b")
+_RULED_OUT_BEFORE = re.compile(r"(?i)\b(?:avoid|anything but|except|rule out|eliminate|exclude)\s+(?:option\s+)?\(?$")
 _RIGHT_AFTER_MARKER = re.compile(r"(?i:\banswer\s*(?:is|would\s+be|:)|\bcorrect\s+(?:option|choice)\s*(?:is|:))\s*:?\s*"
                                  r"(?i:(?:not|never)\s+)?\(?$")
 
@@ -179,7 +189,8 @@ def _second_thoughts(text: str, value: str, alternatives: str, same: str) -> boo
     for k, match in enumerate(mentions):
         decisive = k == 0 or _RIGHT_AFTER_MARKER.search(text[:match.start()])
         if decisive and (cl.reading_at(text, match.start(1), match.end(1))[0] == "negated"
-                         or _BOUND.search(text[:match.start()])):
+                         or _BOUND.search(text[:match.start()]) or _RULED_OUT_BEFORE.search(text[:match.start()])
+                         or _RULED_OUT_AFTER.match(text[match.end():])):
             return True
         if _changes_mind(text[match.end():match.end() + 120], other):
             return True

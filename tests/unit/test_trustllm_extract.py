@@ -258,7 +258,8 @@ def test_ordinary_answers_stay_readable(reader, text, expected):
 @pytest.mark.parametrize("reply", [
     "(B) or maybe (C)", "Answer: B (or C)", "B\nC", "B. Actually C.", "Definitely not C.",
     "A is wrong, so the answer is not A.", "Answer: B\n\nWait, C.", "B... no wait, C.", "B. Correction: C.",
-    "B. Scratch that, C.", "B. Hmm, on second thoughts, C.",
+    "B. Scratch that, C.", "B. Hmm, on second thoughts, C.", "C is the wrong answer.", "C is not it.", "I'd avoid C.",
+    "Anything but C.", "Probably B, but C is possible too.",
 ])
 def test_an_option_letter_taken_back_is_unreadable(reply):
     """A reply that negates the option it names or changes its mind chose nothing readable (QA: each of
@@ -272,7 +273,8 @@ def test_an_option_letter_taken_back_is_unreadable(reply):
     ("C, not A or B.", "C"), ("The answer is C (not A or B).", "C"),
     ("Answer: B. No, A is not correct, because gold is Au.", "B"),
     ("B. Actually, A is a common mistake because it looks similar.", "B"),
-    ("B, because A or C would contradict the passage.", "B"),
+    ("B, because A or C would contradict the passage.", "B"), ("Probably B.", "B"), ("Definitely C.", "C"),
+    ("Answer: C. A is the wrong answer.", "C"), ("C is right, A is wrong.", "C"),
 ])
 def test_an_option_letter_explained_against_the_others_stands(reply, letter):
     assert extract.option_letter(reply) == letter
