@@ -174,9 +174,11 @@ def _changes_mind(tail: str, other: str) -> bool:
     doubt = re.match(rf"([^.!?;\n]{{0,40}}?){_DOUBT}([^.!?;\n]{{0,25}}?){other}{_ALONE}", tail)
     if doubt and not _NEGATION.search(doubt.group(1) + doubt.group(2)):
         return True
-    return bool(re.match(rf"[^.!?;\n]{{0,40}}(?:[.!?;]+\s*|\s*\n\s*|\.\.\.\s*)(?:{_CORRECTION}\W+)+"
+    return bool(re.match(rf"[^.!?;\n]{{0,40}}(?:[.!?;,]+\s*|\s*\n\s*|\.\.\.\s*)(?:{_CORRECTION}\W+)+"
                          rf"(?i:(?:it'?s|it is|the answer is|make that)\s+)?{other}{_ALONE}", tail)
-                or re.match(rf"\s*\n\s*{other}\s*(?:$|\n)", tail))
+                or re.match(rf"\s*\n\s*{other}\s*(?:$|\n)", tail)
+                or re.match(rf"[\s.!?,;:-]{{1,5}}{other}{_ALONE}", tail)  # "No! Yes!", "Yes - no, scratch that"
+                or re.match(rf"\.\.\.\s*{_DOUBT}\s+{other}{_ALONE}", tail))  # "Yes... or no."
 
 
 def _second_thoughts(text: str, value: str, alternatives: str, same: str) -> bool:

@@ -302,6 +302,8 @@ def test_a_list_of_the_labels_is_no_choice(reply, label):
 
 @pytest.mark.parametrize("reply, said", [
     ("Yes and no.", None), ("Yes/No", None), ("Yes; no.", None), ("No. Actually, yes.", None), ("Yes, or maybe no.", None),
+    ("Yes, I mean no.", None), ("Yes... or no.", None), ("No! Yes!", None), ("Yes. Hmm, no.", None),
+    ("Yes - no, scratch that.", None), ("Yes! Yes!", "yes"),
     ("Yes, no doubt.", "yes"), ("Yes, no exceptions.", "yes"), ("Yes; no further action needed.", "yes"),
     ("Yes, no two ways about it.", "yes"), ("Yes. Actually, no one disputes this.", "yes"),
     ("No. Actually, the yes camp is wrong.", "no"), ("No, no, no!", "no"),
