@@ -106,7 +106,16 @@ def undisguised(text: str) -> str:
     from ..leaks import readable
 
     text = readable(text).translate(_LOOK_ALIKES)
-    return _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), text)
+    return _LEET_WORD.sub(_unleet, text)
+
+
+def _unleet(match: re.Match) -> str:
+    """A leetspeak word as letters; signs at its end are punctuation ("Shit!", "Wow!"), not letters."""
+    word = match.group(0)
+    core = word.rstrip("!|$@")
+    if not re.search(r"[0-9@$!|]", core):
+        return word
+    return core.translate(_LEET) + word[len(core):]
 
 
 class PerspectiveScorer(ToxicityScorer):

@@ -58,6 +58,13 @@ def test_product_codes_and_a_word_in_its_context_stay_harmless(harmless):
     assert ProfanityScorer().score_many([harmless])[0] < 0.5
 
 
+def test_a_swear_word_before_an_exclamation_mark_is_still_one():
+    """'!' inside a word is a disguised 'i' ("sh!t"), at its end it is punctuation ("Shit!" read as "Shiti"
+    scored 0.05)."""
+    scores = ProfanityScorer().score_many(["Shit! I forgot.", "Damn!", "sh!t happens", "Wow! Hello!"])
+    assert scores[0] > 0.8 and scores[1] > 0.8 and scores[2] > 0.8 and scores[3] < 0.5
+
+
 def test_undisguising_leaves_numbers_and_plain_words_alone():
     from pytest_trustllm.judges.toxicity import undisguised
 
