@@ -19,7 +19,7 @@ from functools import lru_cache
 from importlib import resources
 
 from .base import COMPLIANCE, REFUSAL, RefusalJudge, Verdict
-from .keyword_cues import CUES, OPENING, TAKEN_BACK, feature_names, features, taken_back
+from .keyword_cues import CUES, OPENING, TAKEN_BACK, TAKEN_BACK_RULE, feature_names, features, taken_back
 
 __all__ = ["KeywordRefusalJudge", "feature_names", "features"]
 
@@ -27,7 +27,7 @@ WEIGHTS_FILE = "keyword_weights.json"
 
 
 # the cue patterns are part of the judge: a changed pattern must change the identity (and verdict cache keys)
-_CUES_DIGEST = hashlib.sha256(json.dumps([OPENING, CUES, TAKEN_BACK]).encode("utf-8")).hexdigest()[:12]
+_CUES_DIGEST = hashlib.sha256(json.dumps([OPENING, CUES, TAKEN_BACK, *TAKEN_BACK_RULE]).encode("utf-8")).hexdigest()[:12]
 
 
 @lru_cache(maxsize=1)
