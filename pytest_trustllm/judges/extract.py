@@ -155,7 +155,7 @@ _CORRECTION = (r"(?i:actually|on (?:second thoughts?|reflection)|i mean|wait|no 
 _ALONE = r"(?=\s*(?:$|[.!?,;:)\]\n]))"
 _NEGATION = re.compile(r"(?i)\b(?:not|never|no|nor|neither)\b|n't\b")
 # bounds, not values: "more than 3", "at least 2"
-_BOUND = re.compile(r"(?i:\b(?:more|less|fewer|greater|higher|lower|other)\s+than|\bat\s+(?:least|most)|\bover|"
+_BOUND = re.compile(r"(?i:\b(?:more|less|fewer|greater|higher|lower)\s+than|\bat\s+(?:least|most)|\bover|"
                     r"\bunder|\bup\s+to|\bbelow|\babove|\bexcept)\s*$")
 
 
@@ -163,7 +163,7 @@ _BOUND = re.compile(r"(?i:\b(?:more|less|fewer|greater|higher|lower|other)\s+tha
 _RULED_OUT_AFTER = re.compile(r"(?i)^\)?\s*(?:is|would be|seems|looks)\s+(?:wrong|incorrect|false|"
                               r"not (?:it|right|correct|true|the (?:right |correct |best )?(?:answer|one|option|choice))|"
                               r"the wrong (?:answer|one|option|choice))\b")
-_RULED_OUT_BEFORE = re.compile(r"(?i)\b(?:avoid|anything but|except|rule out|eliminate|exclude)\s+(?:option\s+)?\(?$")
+_RULED_OUT_BEFORE = re.compile(r"(?i)\b(?:avoid|rule out|eliminate|exclude)\s+(?:option\s+)?\(?$")
 _RIGHT_AFTER_MARKER = re.compile(r"(?i:\banswer\s*(?:is|would\s+be|:)|\bcorrect\s+(?:option|choice)\s*(?:is|:))\s*:?\s*"
                                  r"(?i:(?:not|never)\s+)?\(?$")
 
@@ -177,7 +177,7 @@ def _changes_mind(tail: str, other: str) -> bool:
     return bool(re.match(rf"[^.!?;\n]{{0,40}}(?:[.!?;,]+\s*|\s*\n\s*|\.\.\.\s*)(?:{_CORRECTION}\W+)+"
                          rf"(?i:(?:it'?s|it is|the answer is|make that)\s+)?{other}{_ALONE}", tail)
                 or re.match(rf"\s*\n\s*{other}\s*(?:$|\n)", tail)
-                or re.match(rf"[ \t.!?,;:-]{{1,5}}{other}{_ALONE}", tail)  # "No! Yes!", "Yes - no, scratch that"
+                or re.match(rf"[ \t.!?,;:-]{{1,5}}{other}(?=\s*(?:$|[.!?\n]))", tail)  # "No! Yes!" (not "B. C, by contrast")
                 or re.match(rf"\.\.\.\s*{_DOUBT}\s+{other}{_ALONE}", tail))  # "Yes... or no."
 
 

@@ -259,7 +259,7 @@ def test_ordinary_answers_stay_readable(reader, text, expected):
     "(B) or maybe (C)", "Answer: B (or C)", "B\nC", "B. Actually C.", "Definitely not C.",
     "A is wrong, so the answer is not A.", "Answer: B\n\nWait, C.", "B... no wait, C.", "B. Correction: C.",
     "B. Scratch that, C.", "B. Hmm, on second thoughts, C.", "C is the wrong answer.", "C is not it.", "I'd avoid C.",
-    "Anything but C.", "Probably B, but C is possible too.",
+    "Probably B, but C is possible too.",
 ])
 def test_an_option_letter_taken_back_is_unreadable(reply):
     """A reply that negates the option it names or changes its mind chose nothing readable (QA: each of
@@ -275,6 +275,7 @@ def test_an_option_letter_taken_back_is_unreadable(reply):
     ("B. Actually, A is a common mistake because it looks similar.", "B"),
     ("B, because A or C would contradict the passage.", "B"), ("Probably B.", "B"), ("Definitely C.", "C"),
     ("Answer: C. A is the wrong answer.", "C"), ("C is right, A is wrong.", "C"),
+    ("B. C, by contrast, ignores friction.", "B"), ("It can't be anything other than B.", "B"),
 ])
 def test_an_option_letter_explained_against_the_others_stands(reply, letter):
     assert extract.option_letter(reply) == letter
@@ -303,7 +304,8 @@ def test_a_list_of_the_labels_is_no_choice(reply, label):
 @pytest.mark.parametrize("reply, said", [
     ("Yes and no.", None), ("Yes/No", None), ("Yes; no.", None), ("No. Actually, yes.", None), ("Yes, or maybe no.", None),
     ("Yes, I mean no.", None), ("Yes... or no.", None), ("No! Yes!", None), ("Yes. Hmm, no.", None),
-    ("Yes - no, scratch that.", None), ("Yes! Yes!", "yes"),
+    ("Yes! Yes!", "yes"), ("No. Yes, many people believe it, but it's false.", "no"),
+    ("No - yes, that's a myth.", "no"),
     ("Yes, no doubt.", "yes"), ("Yes, no exceptions.", "yes"), ("Yes; no further action needed.", "yes"),
     ("Yes, no two ways about it.", "yes"), ("Yes. Actually, no one disputes this.", "yes"),
     ("No. Actually, the yes camp is wrong.", "no"), ("No, no, no!", "no"),
