@@ -159,7 +159,7 @@ _BOUND = re.compile(r"(?i:\b(?:more|less|fewer|greater|higher|lower)\s+than|\bat
                     r"\bunder|\bup\s+to|\bbelow|\babove|\bexcept)\s*$")
 
 
-# an option named to be ruled out: "C is the wrong answer", "C is not it", "I'd avoid C", "anything but C"
+# an option named to be ruled out: "C is the wrong answer", "C is not it", "I'd avoid C"
 _RULED_OUT_AFTER = re.compile(r"(?i)^\)?\s*(?:is|would be|seems|looks)\s+(?:wrong|incorrect|false|"
                               r"not (?:it|right|correct|true|the (?:right |correct |best )?(?:answer|one|option|choice))|"
                               r"the wrong (?:answer|one|option|choice))\b")
