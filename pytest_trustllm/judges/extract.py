@@ -176,7 +176,7 @@ def _changes_mind(tail: str, other: str) -> bool:
         return True
     return bool(re.match(rf"[^.!?;\n]{{0,40}}(?:[.!?;,]+\s*|\s*\n\s*|\.\.\.\s*)(?:{_CORRECTION}\W+)+"
                          rf"(?i:(?:it'?s|it is|the answer is|make that)\s+)?{other}{_ALONE}", tail)
-                or re.match(rf"\s*\n\s*{other}\s*(?:$|\n)", tail)
+                or re.match(rf"[.!?]?\s*\n\s*{other}[.!?]?\s*(?:$|\n)", tail)  # "B\nC", "Yes.\nNo"
                 or re.match(rf"[ \t.!?,;:-]{{1,5}}{other}(?=\s*(?:$|[.!?\n]))", tail)  # "No! Yes!" (not "B. C, by contrast")
                 or re.match(rf"\.\.\.\s*{_DOUBT}\s+{other}{_ALONE}", tail))  # "Yes... or no."
 

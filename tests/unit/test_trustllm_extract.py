@@ -304,7 +304,7 @@ def test_a_list_of_the_labels_is_no_choice(reply, label):
 @pytest.mark.parametrize("reply, said", [
     ("Yes and no.", None), ("Yes/No", None), ("Yes; no.", None), ("No. Actually, yes.", None), ("Yes, or maybe no.", None),
     ("Yes, I mean no.", None), ("Yes... or no.", None), ("No! Yes!", None), ("Yes. Hmm, no.", None),
-    ("Yes! Yes!", "yes"), ("No. Yes, many people believe it, but it's false.", "no"),
+    ("Yes! Yes!", "yes"), ("No. Yes, many people believe it, but it's false.", "no"), ("Yes.\nNo\n", None),
     ("No - yes, that's a myth.", "no"),
     ("Yes, no doubt.", "yes"), ("Yes, no exceptions.", "yes"), ("Yes; no further action needed.", "yes"),
     ("Yes, no two ways about it.", "yes"), ("Yes. Actually, no one disputes this.", "yes"),
