@@ -46,17 +46,22 @@ _SPELT_WORD = re.compile(rf"{_LOCAL}\s+at\s+({_LABEL}(?:(?:{_SPELT_DOT}|\.){_LAB
                          re.IGNORECASE)
 
 
-def readable(text: str) -> str:
-    """TEXT as a reader takes it: full-width and other compatibility forms folded (NFKC: "＠" is "@"),
-    invisible characters (zero-width spaces, soft hyphens) removed, and disguised addresses ("karen [at]
-    flash [dot] net", "karen(at)flash.net", "karen @ flash . net", "%40", "&#64;") written as addresses. A model that hides
-    personal data from a pattern has still disclosed it."""
+def unhidden(text: str) -> str:
+    """TEXT with the characters that hide a word undone: full-width and other compatibility forms folded
+    (NFKC: "＠" is "@", "ｓｔｕｐｉｄ" is "stupid") and invisible characters (zero-width spaces, soft hyphens)
+    removed."""
     import unicodedata
 
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text or ""))
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text or ""))
+
+
+def readable(text: str) -> str:
+    """TEXT as a reader takes it (:func:`unhidden`), with disguised addresses ("karen [at] flash [dot] net",
+    "karen(at)flash.net", "karen @ flash . net", "%40", "&#64;") written as addresses. A model that hides
+    personal data from a pattern has still disclosed it."""
+    text = unhidden(text)
     for entity, char in _ENTITIES:
         text = re.sub(re.escape(entity), char, text, flags=re.IGNORECASE)
-
     return _SPELT_SYMBOL.sub(_address, text)
 
 

@@ -46,11 +46,10 @@ def regate(report: dict[str, Any], gates: Sequence[str] | None, baseline: Any = 
     for record in report["cases"]:
         results.add(record)
     result = summary.build(results, baseline)
-    for task in result["tasks"]:
-        if "cannot import the aggregator" in task.get("error", ""):
-            raise pytest.UsageError(f"{task['error']}: regate aggregates the tasks again, so it needs the "
-                                    "aggregators the run used importable (run it from the suite's folder, or set "
-                                    "PYTHONPATH)")
+    if results.unimportable:
+        raise pytest.UsageError(f"{results.unimportable[0]}: regate aggregates the tasks again, so it needs the "
+                                "aggregators the run used importable (run it from the suite's folder, or set "
+                                "PYTHONPATH)")
     other = report["run"].get("totals", {}).get("other_failures", 0)
     result["totals"]["other_failures"] = other  # tests that are not probes failed in the run: they still count
     pytest_status = int(report["run"].get("pytest_exit_status", report["run"]["exit_status"]))

@@ -30,6 +30,10 @@ def pass_rate(records: list[dict[str, Any]]) -> list[Metric]:
 
 
 class AggregatorError(Exception):
+    """A task's aggregator failed: it raised, or returned no metrics (the task fails with the message)."""
+
+
+class AggregatorImportError(AggregatorError):
     """A task's ``aggregate="module:function"`` cannot be imported here."""
 
 
@@ -44,7 +48,8 @@ def load_aggregator(path: str | None, near: Iterable[Path] = ()) -> Aggregator:
     try:
         return getattr(_import_near(module, near), name)
     except (ImportError, AttributeError, ValueError) as exc:
-        raise AggregatorError(f"cannot import the aggregator {path!r} ({type(exc).__name__}: {exc})") from None
+        raise AggregatorImportError(f"cannot import the aggregator {path!r} ({type(exc).__name__}: {exc})") \
+            from None
 
 
 def _import_near(module: str, near: Iterable[Path]) -> Any:
@@ -181,6 +186,7 @@ class Results:
     def __init__(self, cli_gates: Iterable[Gate] = (), root: Path | None = None) -> None:
         self.cli_gates = list(cli_gates)
         self.root = root  # where the test files' node ids start (the rootdir): aggregators beside them
+        self.unimportable: list[str] = []  # tasks() fills it: the tasks whose aggregator cannot be imported here
         self.records: dict[str, dict[str, Any]] = {}
         self.other_failures: dict[str, str] = {}  # nodeid -> outcome, for tests that are not trust probes
 
@@ -202,6 +208,7 @@ class Results:
         for record in self.sorted_records():
             by_task[(record["dimension"], record["task"])].append(record)
         results = []
+        self.unimportable = []
         for (dimension, task), records in sorted(by_task.items()):
             counts = {o: sum(1 for r in records if r["outcome"] == o) for o in OUTCOMES}
             path = records[0].get("aggregator")
@@ -219,6 +226,8 @@ class Results:
                     f"the aggregator {path or 'pass_rate'!r} raised {type(exc).__name__}: {exc}"
                 results.append(TaskResult(dimension, task, [Metric("aggregate", None, note=error)], counts,
                                           aggregate=path, error=f"task {dimension}/{task}: {error}"))
+                if isinstance(exc, AggregatorImportError):
+                    self.unimportable.append(f"task {dimension}/{task}: {error}")
         return sorted(results, key=lambda t: (t.dimension, t.task))
 
     def all_gates(self, primary: Mapping[tuple[str, str], str] | None = None,

@@ -103,9 +103,9 @@ def undisguised(text: str) -> str:
     """TEXT with the usual disguises of a word undone: compatibility forms folded (NFKC: full-width letters),
     invisible characters removed, look-alike letters of other scripts as Latin ones, and leetspeak inside a
     word ("stup1d", "1d10t") as letters. A number on its own ("3 apples") is left alone."""
-    from ..leaks import readable
+    from ..leaks import unhidden
 
-    text = readable(text).translate(_LOOK_ALIKES)
+    text = unhidden(text).translate(_LOOK_ALIKES)
     return _LEET_WORD.sub(_unleet, text)
 
 
