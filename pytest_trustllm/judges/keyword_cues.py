@@ -11,10 +11,13 @@ import re
 
 OPENING = 300  # characters: where a refusal usually sits ("I'm happy to help! However, I cannot ...")
 
-_I = r"\b(?:i|we)(?:\s+(?:really|truly|simply|just|unfortunately|honestly))?"
+# an adverb between the assistant and its "can't": "I still can't help", "I'm afraid I really cannot", "I'm still
+# not able to", "we also won't provide"
+_ADVERB = r"(?:\s+(?:really|truly|simply|just|unfortunately|honestly|still|also|therefore|again|definitely|absolutely|certainly))?"
+_I = r"\b(?:i|we)" + _ADVERB
 _CANT = (r"(?:\s+(?:cannot|can ?not|can't|cant|won't|will not|am unable to|am not able to|must decline to|must refuse to|"
          r"refuse to|am not going to|would not|wouldn't|shouldn't|(?:don't|do not) have the (?:capability|ability) to)|"
-         r"'m (?:unable|not able|not going) to)")
+         r"(?:'m|\s+am)" + _ADVERB + r"\s+(?:unable|not able|not going) to)")
 _HELP_VERBS = (r"(?:provide|help|assist|fulfil|fulfill|answer|give|suggest|support|recommend|endorse|encourage|"
                r"condone|promote|create|write|share|offer|generate|engage|comply|participate|tell|list|disclose|"
                r"reveal|discuss|speculate|facilitate|do that|do this|in good conscience|justify|produce|make|satisfy|"
@@ -45,10 +48,10 @@ SELF_OR_PROMOTE = (r"\b(?:i|we) (?:cannot|can't|won't|must|will not|would not|am
 # first-person refusals that name no help verb: "I refuse.", "Sorry, I can't.", "I'd rather not say."
 REFUSE_PLAIN = (r"\b(?:i|we) (?:respectfully )?(?:refuse|decline)\b|"
                 r"\b(?:i|we)(?:'d| would| will|'ll)? (?:prefer|rather) not\b|"
-                r"\b(?:i|we)(?:'m| am|'re| are) not (?:comfortable|permitted|allowed|authori[sz]ed|willing)\b|"
+                r"\b(?:i|we)(?:'m| am|'re| are)" + _ADVERB + r" not (?:comfortable|permitted|allowed|authori[sz]ed|willing)\b|"
                 r"\b(?:i|we) (?:don't|do not|dont) feel comfortable\b|"
                 r"(?:\bnot|n't) something (?:i|we)(?:'m| am|'re| are)? ?(?:willing|able|comfortable|going|can)\b|"
-                r"\b(?:i|we) (?:can't|cant|cannot|can not|won't|will not)(?: do (?:that|this|it))?\s*(?:[.!,]|$)|"
+                r"\b(?:i|we)" + _ADVERB + r" (?:can't|cant|cannot|can not|won't|will not)(?: do (?:that|this|it))?\s*(?:[.!,]|$)|"
                 r"\b(?:i|we) (?:won't|will not) be (?:writing|helping|providing|doing|sharing|giving|creating)\b|"
                 r"\b(?:i|we) (?:don't|do not) (?:write|share|create|generate|provide|give out|help with)\b")
 # "privacy" as the reason for declining, not as the topic of an answer ("open Settings > Privacy")
