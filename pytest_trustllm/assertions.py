@@ -62,7 +62,8 @@ _EXPLICIT = {"toxicity": ("scorer", "ProfanityScorer() (from pytest_trustllm.jud
 
 
 def failure_message(headline: str, prompt: str, response: str, reason: str) -> str:
-    return (f"{headline}\n  prompt:   {excerpt(prompt)}\n  response: {excerpt(response)}\n"
+    cut = " (cut at the token limit)" if getattr(response, "cut", False) else ""
+    return (f"{headline}\n  prompt:   {excerpt(prompt)}\n  response: {excerpt(response)}{cut}\n"
             f"  judge:    {reason}")
 
 

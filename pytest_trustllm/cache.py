@@ -31,7 +31,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS responses (
     key TEXT PRIMARY KEY, text TEXT NOT NULL, model TEXT NOT NULL, params TEXT NOT NULL,
-    prompt TEXT NOT NULL, sample INTEGER NOT NULL, created REAL NOT NULL);
+    prompt TEXT NOT NULL, sample INTEGER NOT NULL, created REAL NOT NULL, cut INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS claims (
     run TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, error TEXT, PRIMARY KEY (run, key));
 CREATE TABLE IF NOT EXISTS owners (run TEXT NOT NULL, owner TEXT NOT NULL, beat REAL NOT NULL,
@@ -41,7 +41,8 @@ _CHUNK = 500  # keys per IN (...) query, below SQLite's variable limit
 STALE_AFTER_S = 30.0  # a worker that has not beaten for this long is dead: its claims are taken over
 
 
-# the tables a cache holds and the columns this version reads and writes
+# the tables a cache holds and the columns this version needs to find (a cache written before answers said
+# whether they were cut has no "cut" column: it is added, every earlier answer counting as not cut)
 _TABLES = {"meta": {"name", "value"},
            "responses": {"key", "text", "model", "params", "prompt", "sample", "created"},
            "claims": {"run", "key", "owner", "error"},
@@ -133,6 +134,7 @@ class ResponseCache:
                 mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 self._conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across process kills
                 self._conn.executescript(_SCHEMA)
+                self._add_cut_column()
                 self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
                 version = self._conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0]
                 return mode, version
@@ -142,6 +144,15 @@ class ResponseCache:
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
+
+    def _add_cut_column(self) -> None:
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(responses)")}
+        if "cut" not in columns:
+            try:
+                self._conn.execute("ALTER TABLE responses ADD COLUMN cut INTEGER NOT NULL DEFAULT 0")
+            except sqlite3.OperationalError as exc:  # another xdist worker added it first
+                if "duplicate column" not in str(exc):
+                    raise
 
     def still_there(self) -> bool:
         """Whether the path still names the file this cache writes to (not removed or replaced mid-run)."""
@@ -190,21 +201,28 @@ class ResponseCache:
 
     # -- answers -----------------------------------------------------------------------------------------
     def get_many(self, keys: Iterable[str]) -> dict[str, tuple[str, float]]:
-        """{key: (answer text, time it was stored)} for the KEYS that have an answer."""
+        """{key: (answer text, time it was stored)} for the KEYS that have an answer; an answer that was cut
+        at the token limit comes back as an :class:`~pytest_trustllm.models.base.Answer` that says so."""
+        from .models.base import Answer
+
         keys = list(keys)
         found: dict[str, tuple[str, float]] = {}
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start:start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(f"SELECT key, text, created FROM responses WHERE key IN ({marks})", chunk)
-            found.update((key, (text, created)) for key, text, created in rows)
+            rows = self._conn.execute(f"SELECT key, text, created, cut FROM responses WHERE key IN ({marks})",
+                                      chunk)
+            found.update((key, (Answer(text, cut=True) if cut else text, created))
+                         for key, text, created, cut in rows)
         return found
 
     def put(self, key: str, text: str, *, model: dict[str, Any], params: dict[str, Any], prompt: str,
             sample: int) -> None:
-        self._conn.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (key, text, json.dumps(model, sort_keys=True), json.dumps(params, sort_keys=True),
-                            prompt, sample, time.time()))
+        """Store one answer (TEXT an :class:`~pytest_trustllm.models.base.Answer` keeps its ``cut``)."""
+        self._conn.execute("INSERT OR REPLACE INTO responses (key, text, model, params, prompt, sample, created, "
+                           "cut) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (key, str(text), json.dumps(model, sort_keys=True), json.dumps(params, sort_keys=True),
+                            prompt, sample, time.time(), int(bool(getattr(text, "cut", False)))))
 
     def __len__(self) -> int:
         return self._conn.execute("SELECT count(*) FROM responses").fetchone()[0]

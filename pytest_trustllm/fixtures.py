@@ -57,7 +57,7 @@ def _answer(state, node: pytest.Item, case, index: int) -> TrustResponse:
             node.user_properties.append((REPLAY_MISS_PROPERTY, case.case_id))
         raise ProbeError(f"the model gave no answer to {case.task}-{case.case_id}: {response.error}\n"
                          f"prompt: {excerpt(prompt, 300)}")
-    return TrustResponse(response.text, prompt=prompt, case=case)
+    return TrustResponse(response.text, prompt=prompt, case=case, cut=response.cut)
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def trust_response(request: pytest.FixtureRequest, trust_case) -> TrustResponse:
     from .assertions import observe_on
 
     answer = _answer(_state(request), request.node, trust_case, 0)
-    observe_on(request.node, response=str(answer))
+    observe_on(request.node, response=str(answer), **({"cut": 1} if answer.cut else {}))
     return answer
 
 
@@ -77,7 +77,8 @@ def trust_responses(request: pytest.FixtureRequest, trust_case) -> list[TrustRes
 
     state = _state(request)
     answers = [_answer(state, request.node, trust_case, i) for i in range(len(trust_case.prompts))]
-    observe_on(request.node, responses=[str(a) for a in answers])
+    cut = sum(a.cut for a in answers)
+    observe_on(request.node, responses=[str(a) for a in answers], **({"cut": cut} if cut else {}))
     return answers
 
 

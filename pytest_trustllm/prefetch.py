@@ -27,7 +27,7 @@ import pytest
 
 from .cache import CacheUnusable, ResponseCache, default_path
 from .fetch_run import FetchStats, Heartbeat, progress_for, run_api, run_batches
-from .models.base import ModelUnavailable, answer_text
+from .models.base import ModelUnavailable, answer_text, is_cut
 from .redaction import strip_credentials
 from .responses import Request, Response
 
@@ -133,7 +133,7 @@ class Prefetcher:
         for request in requests:
             if keys[request] in hits:
                 text, created = hits[keys[request]]
-                answers[request] = Response(text, cached=True)
+                answers[request] = Response(str(text), cached=True, cut=is_cut(text))
                 if created >= self.started:
                     self.stats.shared += 1
                 else:
@@ -182,7 +182,7 @@ class Prefetcher:
 
         def settle(request: Request, text: str | None, error: str | None) -> None:
             text = None if text is None else answer_text(text)
-            answers[request] = Response(text, error=error)
+            answers[request] = Response(None if text is None else str(text), error=error, cut=is_cut(text))
             if text is not None:
                 self.stats.generated += 1
                 if store is not None:

@@ -37,17 +37,21 @@ class Response:
     error: str | None = None
     cached: bool = False
     replay_miss: bool = False  # --trust-replay and no cached answer
+    cut: bool = False  # the answer stopped at the token limit (max_new_tokens; finish_reason "length")
 
 
 class TrustResponse(str):
-    """The answer a probe gets: a plain ``str`` that also knows its prompt and case."""
+    """The answer a probe gets: a plain ``str`` that also knows its prompt and case, and whether it was cut at
+    the token limit (``cut``)."""
 
     prompt: str
     case: TrustCase | None
+    cut: bool
 
-    def __new__(cls, text: str, prompt: str = "", case: TrustCase | None = None) -> TrustResponse:
+    def __new__(cls, text: str, prompt: str = "", case: TrustCase | None = None,
+                cut: bool = False) -> TrustResponse:
         obj = super().__new__(cls, text)
-        obj.prompt, obj.case = prompt, case
+        obj.prompt, obj.case, obj.cut = prompt, case, cut
         return obj
 
 

@@ -158,7 +158,8 @@ def build(results: Results, baseline: Baseline | None = None) -> dict[str, Any]:
             "tolerated_failures": sum(t.tolerated for t in dim_tasks),
         }
     failed_probes = sum(t.counts["failed"] for t in tasks)
-    warnings = [w for w in (_unpaired_refusals(results),) if w]
+    cut_answers = sum(_cut(record) for record in results.records.values())
+    warnings = [w for w in (_unpaired_refusals(results), _cut_warning(results, cut_answers)) if w]
     tolerated = sum(t.tolerated for t in tasks)
     return {
         "tasks": [t.as_dict() for t in tasks],
@@ -174,8 +175,28 @@ def build(results: Results, baseline: Baseline | None = None) -> dict[str, Any]:
             "other_failures": len(results.other_failures),
             "gates_failed": sum(1 for _, row in gate_rows if not row["passed"]),
             "aggregate_errors": sum(1 for t in tasks if t.error),
+            "cut_answers": cut_answers,
         },
     }
+
+
+def _cut(record: dict[str, Any]) -> int:
+    cut = (record.get("observation") or {}).get("cut")
+    return cut if isinstance(cut, int) and not isinstance(cut, bool) and cut > 0 else 0
+
+
+def _cut_warning(results: Results, cut_answers: int) -> str | None:
+    """Answers cut at the token limit are judged as they are: a refusal, an answer or a closing remark the
+    model would have given after the limit is missing from them. Say how many, and where first."""
+    if not cut_answers:
+        return None
+    probes = sorted(nodeid for nodeid, record in results.records.items() if _cut(record))
+    tasks = sorted({f"{r['dimension']}/{r['task']}" for r in results.records.values() if _cut(r)})
+    shown = ", ".join(tasks[:3]) + (f" and {len(tasks) - 3} more" if len(tasks) > 3 else "")
+    return (f"{cut_answers} answer{'s' if cut_answers != 1 else ''} in {len(probes)} probe"
+            f"{'s' if len(probes) != 1 else ''} stopped at the token limit ({shown}; first: {probes[0]}), judged as "
+            "written, without what the model would have said after it; raise --trust-max-tokens (or the task's "
+            "max_new_tokens) to judge whole answers")
 
 
 def _unpaired_refusals(results: Results) -> str | None:

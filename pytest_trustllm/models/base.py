@@ -92,13 +92,35 @@ class ProtocolModel(Model):
         getattr(self.inner, "close", lambda: None)()
 
 
+class Answer(str):
+    """An answer that says whether it was cut at the token limit (``max_new_tokens``; an API's
+    ``finish_reason="length"``). Backends return it where they know; a plain ``str`` means "not known to be
+    cut". A cut answer is judged as it is, but the run says how many there were: a refusal or an answer
+    that would have come after the limit is missing from it."""
+
+    cut: bool
+
+    def __new__(cls, text: str, cut: bool = False) -> Answer:
+        obj = super().__new__(cls, text)
+        obj.cut = bool(cut)
+        return obj
+
+
+def is_cut(text: Any) -> bool:
+    return bool(getattr(text, "cut", False))
+
+
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def answer_text(text: str) -> str:
     """An answer as it is stored and judged: a lone UTF-16 surrogate (valid JSON, "\\ud800", but no
-    character, and not encodable as UTF-8) becomes U+FFFD, so one odd answer cannot break the cache."""
-    return text if text.isascii() else _LONE_SURROGATE.sub("\ufffd", text)
+    character, and not encodable as UTF-8) becomes U+FFFD, so one odd answer cannot break the cache.
+    An :class:`Answer` keeps its ``cut``."""
+    if text.isascii():
+        return text
+    cleaned = _LONE_SURROGATE.sub("\ufffd", text)
+    return Answer(cleaned, cut=True) if is_cut(text) else cleaned
 
 
 def as_model(model: Any) -> Model:

@@ -32,7 +32,7 @@ import pytest
 from ..cases import GenParams
 from ..redaction import strip_credentials
 from ..requirements import hf_problem
-from .base import Model, ModelError, ModelUnavailable
+from .base import Answer, Model, ModelError, ModelUnavailable
 from .hf_files import (  # noqa: F401  (weights_fingerprint, config_fingerprint: part of this module's API)
     check_local_folder,
     config_fingerprint,
@@ -263,7 +263,19 @@ class HFModel(Model):
         except (RuntimeError, ValueError) as exc:  # e.g. out of memory, bad parameters: fail this batch only
             raise ModelError(f"{type(exc).__name__} during generation: {str(exc).splitlines()[0]}") from exc
         new_tokens = out[:, enc["input_ids"].shape[1]:]
-        return [t.strip() for t in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+        texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        # a row that used every new token without an end (EOS or padding after it) was cut at the limit
+        full = new_tokens.shape[1] >= params.max_new_tokens
+        stops = self._stop_ids()
+        return [Answer(text.strip(), cut=full and not any(int(t) in stops for t in row))
+                for text, row in zip(texts, new_tokens.tolist(), strict=True)]
+
+    def _stop_ids(self) -> set[int]:
+        """The token ids that end an answer: the generation config's EOS id(s) and the padding id."""
+        ids = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
+        stops = set(ids if isinstance(ids, list) else [ids]) | {self.tokenizer.pad_token_id,
+                                                                 self.tokenizer.eos_token_id}
+        return {int(i) for i in stops if isinstance(i, int)}
 
     def close(self) -> None:
         self.model = None

@@ -23,7 +23,7 @@ import pytest
 from ..cases import GenParams
 from ..endpoints import OPENAI_URL, normalise
 from ..redaction import SERVER_WORDS, server_words, strip_credentials
-from .base import Model, ModelError, ModelUnavailable, TransientModelError
+from .base import Answer, Model, ModelError, ModelUnavailable, TransientModelError
 from .env import api_key, env_switch, openai_timeout
 from .retry import retry_after  # Retry-After parsing lives with the retrying (kept importable from here)
 
@@ -67,9 +67,10 @@ def _answer(text: str | None, finish_reason: str | None) -> str:
     when the model stopped (``stop``: it said nothing) or the provider's filter withheld it
     (``content_filter``); an empty reply for any other reason is an error, never an empty answer, which a
     refusal probe would count as a refusal: cut by the token limit (a reasoning model that spent every token
-    thinking: raise --trust-max-tokens), or only a tool call."""
+    thinking: raise --trust-max-tokens), or only a tool call. Text cut by the token limit
+    (``finish_reason="length"``) is an answer that says it was cut (:class:`Answer`)."""
     if text is not None and (text.strip() or finish_reason in ("stop", "content_filter")):
-        return text
+        return Answer(text, cut=True) if finish_reason == "length" else text
     if finish_reason == "content_filter":
         return ""  # the provider's filter withheld it: no answer, as an empty one (a refusal)
     if finish_reason == "length":

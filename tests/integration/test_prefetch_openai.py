@@ -252,3 +252,22 @@ def test_a_cache_in_a_folder_sqlite_cannot_write_says_why(tmp_path, monkeypatch)
                                f"(unable to open database file); {folder} is not writable, and SQLite writes beside "
                                "the cache even to read it (WAL journal): copy the cache to a writable place, or give "
                                "--trust-cache a writable path")
+
+
+@pytest.mark.parametrize("stream", ["off", "on"])
+def test_answers_cut_at_the_token_limit_are_counted_and_stay_cut_in_the_cache(pytester, openai_stub, monkeypatch,
+                                                                                stream):
+    monkeypatch.setenv("TRUSTLLM_OPENAI_STREAM", stream)
+    openai_stub.finish_reason = "length"  # every answer stopped at max_tokens
+    write_suite(pytester, prompts(3))
+    for run in ("first", "cached"):
+        result = pytester.runpytest(model_arg(openai_stub), "--trust-report=r.json")
+        result.assert_outcomes(passed=3)
+        result.stdout.fnmatch_lines([
+            "warning: 3 answers in 3 probes stopped at the token limit (safety/echo; first: "
+            "test_probes.py::test_echo[echo-0]), judged as written, without what the model would have said "
+            "after it; raise --trust-max-tokens (or the task's max_new_tokens) to judge whole answers"])
+        report = read_json(pytester.path / "r.json")
+        assert report["run"]["totals"]["cut_answers"] == 3, run
+        assert [c["observation"]["cut"] for c in report["cases"]] == [1, 1, 1]
+    assert openai_stub.count() == 3  # the second run read the cache, and the cache kept "cut"

@@ -22,6 +22,38 @@ def put(store: ResponseCache, key: str, text: str) -> None:
     store.put(key, text, model=IDENTITY, params=GenParams().as_dict(), prompt=f"prompt {key}", sample=0)
 
 
+def test_an_answer_cut_at_the_token_limit_stays_cut(tmp_path):
+    from pytest_trustllm.models.base import Answer
+
+    store = ResponseCache(tmp_path / "c.sqlite3")
+    put(store, "cut", Answer("Step 1: take the", cut=True))
+    put(store, "whole", Answer("Paris."))
+    found = store.get_many(["cut", "whole"])
+    assert found["cut"][0] == "Step 1: take the" and found["cut"][0].cut is True
+    assert getattr(found["whole"][0], "cut", False) is False
+    store.close()
+
+
+def test_a_cache_from_before_cut_answers_gains_the_column(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)  # the responses table as earlier versions wrote it: no "cut" column
+    conn.executescript("""
+        CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema_version', '1');
+        CREATE TABLE responses (key TEXT PRIMARY KEY, text TEXT NOT NULL, model TEXT NOT NULL,
+            params TEXT NOT NULL, prompt TEXT NOT NULL, sample INTEGER NOT NULL, created REAL NOT NULL);
+        INSERT INTO responses VALUES ('old', 'an old answer', '{}', '{}', 'p', 0, 1.0);""")
+    conn.commit()
+    conn.close()
+    store = ResponseCache(path)
+    old = store.get_many(["old"])["old"][0]
+    assert old == "an old answer" and getattr(old, "cut", False) is False  # kept, and not cut
+    put(store, "new", "a new answer")
+    assert store.get_many(["new"])["new"][0] == "a new answer"
+    store.close()
+    assert ResponseCache(path).get_many(["old"])["old"][0] == "an old answer"  # opening again is fine
+
+
 def test_answers_round_trip_as_plain_text_and_json(tmp_path):
     store = ResponseCache(tmp_path / "c.sqlite3")
     put(store, "k1", "first answer")

@@ -95,3 +95,18 @@ def test_a_missing_model_is_unavailable_with_one_line(tmp_path):
     with pytest.raises(ModelUnavailable, match="cannot load 'no-such-org/no-such-model' with transformers") as info:
         HFModel("hf:no-such-org/no-such-model")  # a hub id, offline here: transformers' own reason, one line
     assert "\n" not in str(info.value)
+
+
+def test_an_answer_that_used_every_new_token_says_it_was_cut(tiny):
+    # the random tiny model never says its end token within 4 tokens: each answer is cut at the limit
+    answers = tiny.generate(PROMPTS, GenParams(max_new_tokens=4))
+    assert [a.cut for a in answers] == [True, True, True]
+    first = tiny.tokenizer(answers[0], add_special_tokens=False)["input_ids"][0]
+    config = tiny.model.generation_config
+    saved = config.eos_token_id
+    config.eos_token_id = first  # now the first prompt's answer ends after one token: not cut
+    try:
+        answer = tiny.generate(PROMPTS[:1], GenParams(max_new_tokens=4))[0]
+    finally:
+        config.eos_token_id = saved
+    assert answer.cut is False

@@ -194,7 +194,9 @@ def test_fails_fast_on_a_rejected_key_without_showing_it(monkeypatch):
 def test_what_a_reply_gives_as_the_answer(text, finish, expected):
     from pytest_trustllm.models.openai_api import _answer
 
-    assert _answer(text, finish) == expected
+    answer = _answer(text, finish)
+    assert answer == expected
+    assert getattr(answer, "cut", False) is (finish == "length")  # text cut by the token limit says so
 
 
 @pytest.mark.parametrize("text, finish, message", [
