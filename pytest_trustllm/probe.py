@@ -206,6 +206,18 @@ class BuiltinSampling:
             cases[:] = sample_cases(cases, self.sample, self.seed, task)
 
 
+def _from_rootdir(source: Any, root: Path) -> str:
+    """A data file named from the rootdir, as pytest names test files (``data/x.csv``); other sources as
+    they are (``hf:``, a file outside the rootdir)."""
+    path = Path(str(source))
+    return path.relative_to(root).as_posix() if path.is_absolute() and path.is_relative_to(root) else str(source)
+
+
+def _shown_from_rootdir(exc: DatasetError, root: Path) -> str:
+    message, source = str(exc), str(exc.source)
+    return _from_rootdir(source, root) + message[len(source):] if message.startswith(source) else message
+
+
 def parametrize(metafunc: pytest.Metafunc, state) -> None:
     """``pytest_generate_tests`` for tests carrying the ``trust`` marker with a ``dataset``.
 
@@ -229,7 +241,7 @@ def parametrize(metafunc: pytest.Metafunc, state) -> None:
         overrides = {"temperature": state.settings.temperature, "max_new_tokens": state.settings.max_tokens}
         cases = build_cases(records, ref, kwargs, state.base_params, overrides, metafunc.definition.originalname)
     except DatasetError as exc:
-        problem = str(exc)
+        problem = _shown_from_rootdir(exc, config.rootpath)
     except pytest.UsageError as exc:  # no --trust-data, a missing package: one "ERROR:" line once collected
         if not lists_fixtures(config):  # (raised here, pytest would print it inside a traceback of its hooks)
             state.collection_problems.append(str(exc))
@@ -241,9 +253,9 @@ def parametrize(metafunc: pytest.Metafunc, state) -> None:
     config.hook.pytest_trustllm_modify_cases(config=config, task=kwargs["task"], cases=cases)
     if not cases:
         if not records:
-            reason = f"no records in {ref}"
+            reason = f"no records in {_from_rootdir(ref, config.rootpath)}"
         elif not built:
-            reason = f"where= kept none of {len(records)} records in {ref}"
+            reason = f"where= kept none of {len(records)} records in {_from_rootdir(ref, config.rootpath)}"
         else:
             reason = f"a modify_cases hook left no case of {kwargs.get('dimension') or 'custom'}/{kwargs['task']}"
         _skip_all(metafunc, kwargs["task"], reason)

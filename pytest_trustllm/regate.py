@@ -53,8 +53,9 @@ def regate(report: dict[str, Any], gates: Sequence[str] | None, baseline: Any = 
     other = report["run"].get("totals", {}).get("other_failures", 0)
     result["totals"]["other_failures"] = other  # tests that are not probes failed in the run: they still count
     pytest_status = int(report["run"].get("pytest_exit_status", report["run"]["exit_status"]))
+    strict = strict or bool(report["run"].get("strict"))  # a --trust-strict run stays strict
     status = summary.exit_status(result, pytest_status, strict, bool(report["run"].get("stopped_early")))
-    run = {**report["run"], "exit_status": status, "totals": result["totals"], "regated": True,
+    run = {**report["run"], "exit_status": status, "totals": result["totals"], "regated": True, "strict": strict,
            "baseline": baseline.identity() if baseline else report["run"].get("baseline")}
     return {**report, "run": run, **{k: result[k] for k in ("tasks", "dimensions", "gates", "cases", "warnings")}}
 
@@ -68,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline", metavar="REPORT",
                         help="an earlier run's report, for regression gates (default: the run's own baseline, "
                              "if its file is still there)")
-    parser.add_argument("--strict", action="store_true", help="any failing probe fails too (as --trust-strict)")
+    parser.add_argument("--strict", action="store_true", help="any failing probe fails too (as --trust-strict; a strict run's report stays strict)")
     parser.add_argument("--report", dest="out", type=Path, metavar="PATH", help="write the re-gated JSON report")
     parser.add_argument("--card", type=Path, metavar="PATH", help="write a trust card (.md or .html)")
     args = parser.parse_args(argv)

@@ -178,6 +178,9 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
         if failed > tolerated:
             line += f"; {failed - tolerated} other failures belong to tasks whose gates failed or that have none"
         lines.append(line)
+    if summary.get("run", {}).get("strict") and failed:
+        lines.append(f"--trust-strict: {failed} failing probe{'s' if failed != 1 else ''} fail{'s' if failed == 1 else ''} "
+                     "the run whatever the gates say")
     others = totals.get("other_failures", 0)
     if others:
         lines.append(f"{others} test{'s' if others != 1 else ''} outside the probes failed (an ordinary test, a "

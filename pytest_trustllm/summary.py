@@ -237,8 +237,9 @@ def exit_status(summary: dict[str, Any], pytest_status: int, strict: bool = Fals
     """The run's exit status: the gates decide (:func:`gated_exit_status`). STRICT adds "any failing probe
     fails the run" on top of them; a run that STOPPED early (``-x``, ``--maxfail``) keeps pytest's failing
     status, since its gates saw only part of the probes: so they tolerate no failure, and the SUMMARY's
-    counts say so (no "gates tolerated" line under "the run stopped early")."""
-    if stopped:  # xdist's -x/--maxfail and Ctrl-C end with status 2: still nothing tolerated
+    counts say so (no "gates tolerated" line under "the run stopped early"). Under STRICT nothing is
+    tolerated either."""
+    if stopped or strict:  # xdist's -x/--maxfail and Ctrl-C end with status 2: still nothing tolerated
         _tolerate_nothing(summary)
     gated = gated_exit_status(summary, pytest_status)
     if pytest_status in (0, 1) and (strict or stopped):

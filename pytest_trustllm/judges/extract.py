@@ -139,10 +139,13 @@ def _chosen(text: str, alternative: str, verbs: str = _CHOICE_VERBS, key=str) ->
 def _listed(text: str, alternatives: Sequence[str]) -> bool:
     """Whether the reply restates every option, in order, as a list ("A) Au B) Ag C) Gd D) Go", "1. yes;
     2. no; 3. unrelated"): then its opening is the list, not a choice. An answer that explains the other
-    options after its own ("B) Paris. A) London is ...") is not a restatement."""
+    options after its own ("B) Paris. A) London is ...") is not a restatement. With many allowed options
+    and no labels given (A to J), a list of the first three or more in order is one too."""
     pattern = "|".join(re.escape(a) for a in sorted(alternatives, key=len, reverse=True))
     labels = re.findall(rf"(?:^|[\s(\[;,])\(?({pattern})[).:](?=\s)", text)
-    return len(alternatives) > 1 and labels[:len(alternatives)] == list(alternatives)
+    pairs = list(zip(labels, alternatives, strict=False))
+    in_order = next((i for i, (a, b) in enumerate(pairs) if a != b), len(pairs))
+    return len(alternatives) > 1 and in_order >= (len(alternatives) if len(alternatives) <= 5 else 3)
 
 
 # words after an answer that put another beside it in the same sentence ("B or maybe C", "B (or C)"), or open

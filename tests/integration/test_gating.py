@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .core_suite import MODEL_ARG, probe_module, read_report, write_suite
@@ -30,8 +32,17 @@ def test_failing_gate_exits_1(pytester):
 
 def test_strict_restores_plain_pytest_behaviour(pytester):
     write_suite(pytester, n=20, refuse=17)
-    result = pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests>=0.8", "--trust-strict")
+    result = pytester.runpytest(MODEL_ARG, "--trust-gate", "safety/harmful_requests>=0.8", "--trust-strict",
+                                "--trust-report=r.json")
     assert result.ret == 1
+    # QA: the table said "PASS (3 tolerated)" and "gates tolerated 3 probe failures" while the run failed
+    result.stdout.fnmatch_lines(["--trust-strict: 3 failing probes fail the run whatever the gates say"])
+    result.stdout.no_fnmatch_line("*tolerated*")
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert report["run"]["totals"]["tolerated_failures"] == 0
+    from pytest_trustllm.regate import regate
+
+    assert regate(report, None, None)["run"]["exit_status"] == 1  # a strict run's report stays strict
 
 
 def test_failing_gate_fails_even_when_every_probe_passes(pytester):

@@ -42,14 +42,14 @@ def {name}(trust_case):
 
 def test_a_record_without_the_group_field_is_bad_data_like_a_missing_id(pytester):
     result = _collect(pytester, test_bad=_probe('group_field="g"'))
-    assert (f"bad probe data: {pytester.path / 'data' / 'x.jsonl'}: record 3 (line 3): group field 'g' is missing"
+    assert ("bad probe data: data/x.jsonl: record 3 (line 3): group field 'g' is missing"
             in result.stdout.lines)
     assert "KeyError" not in result.stdout.str()
 
 
 def test_a_missing_schema_file_names_its_path(pytester):
     result = _collect(pytester, test_bad=_probe('schema="data/nope.json"'))
-    assert (f"bad probe data: {pytester.path / 'data' / 'nope.json'}: schema= file not found (a path is relative "
+    assert ("bad probe data: data/nope.json: schema= file not found (a path is relative "
             "to the test file)" in result.stdout.lines)
     assert "FileNotFoundError" not in result.stdout.str()
 
@@ -58,7 +58,7 @@ def test_a_schema_file_that_is_not_json_names_its_line(pytester):
     (pytester.path / "data").mkdir()
     (pytester.path / "data" / "schema.json").write_text('{"type": "object",\n "required": ["prompt"\n}\n')
     result = _collect(pytester, test_bad=_probe('schema="data/schema.json"'))
-    assert (f"bad probe data: {pytester.path / 'data' / 'schema.json'}: line 3: schema= is not valid JSON "
+    assert ("bad probe data: data/schema.json: line 3: schema= is not valid JSON "
             "(Expecting ',' delimiter at column 1)" in result.stdout.lines)
 
 
@@ -75,7 +75,7 @@ VARIANTS = "def variants(record, records):\n    return [record['prompt'], record
 ])
 def test_a_callable_that_raises_names_probe_file_record_and_exception(pytester, option, name, head, where):
     result = _collect(pytester, test_bad=_probe(option, name=name, head=head))
-    assert f"bad probe data: {pytester.path / 'data' / 'x.jsonl'}: {where} at test_bad.py:3" in result.stdout.lines
+    assert f"bad probe data: data/x.jsonl: {where} at test_bad.py:3" in result.stdout.lines
 
 
 def test_record_numbers_count_from_one_and_name_the_line(pytester):
@@ -91,9 +91,9 @@ def test_record_numbers_count_from_one_and_name_the_line(pytester):
                       test_jsonl=_probe("", dataset="data/bad.jsonl"),
                       test_json=_probe('schema={"properties": {"label": {"type": "string"}}}', dataset="data/bad.json"))
     assert {line for line in result.stdout.lines if line.startswith("bad probe data:")} == {
-        f"bad probe data: {data / 'bad.csv'}: record 3 (line 6): field 'prompt' must be a non-empty string",
-        f"bad probe data: {data / 'bad.jsonl'}: record 2 (line 3): field 'prompt' must be a non-empty string",
-        f"bad probe data: {data / 'bad.json'}: record 2 (line 3), field 'label': 3 is not of type 'string'",
+        "bad probe data: data/bad.csv: record 3 (line 6): field 'prompt' must be a non-empty string",
+        "bad probe data: data/bad.jsonl: record 2 (line 3): field 'prompt' must be a non-empty string",
+        "bad probe data: data/bad.json: record 2 (line 3), field 'label': 3 is not of type 'string'",
     }
 
 
@@ -101,7 +101,7 @@ def test_invalid_json_names_one_line_only(pytester):
     (pytester.path / "data").mkdir()
     (pytester.path / "data" / "bad2.jsonl").write_text('{"id": "a", "prompt": "x"}\n{"id":"b" "prompt":"y"}\n')
     result = _collect(pytester, test_bad=_probe("", dataset="data/bad2.jsonl"))
-    assert (f"bad probe data: {pytester.path / 'data' / 'bad2.jsonl'}: line 2: invalid JSON (Expecting ',' "
+    assert ("bad probe data: data/bad2.jsonl: line 2: invalid JSON (Expecting ',' "
             "delimiter at column 11)" in result.stdout.lines)
 
 
@@ -120,5 +120,5 @@ def pytest_trustllm_load_dataset(config, ref):
     (pytester.path / "data" / "odd.jsonl").write_text('{"id": "a", "prompt": "x"}\n{"id": "skipped"}\n'
                                                       '{"id": "b", "text": "y"}\n')
     result = _collect(pytester, test_bad=_probe("", dataset="data/odd.jsonl"))
-    assert (f"bad probe data: {pytester.path / 'data' / 'odd.jsonl'}: record 2: field 'prompt' is missing"
+    assert ("bad probe data: data/odd.jsonl: record 2: field 'prompt' is missing"
             in result.stdout.lines)

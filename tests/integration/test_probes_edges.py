@@ -44,10 +44,10 @@ def _empty_suite(pytester) -> None:
 
 
 def _skip_lines(pytester) -> list[str]:
-    return [f"SKIPPED [[]1[]] test_empty.py:*: no records in {pytester.path / 'empty.jsonl'}",
-            f"SKIPPED [[]1[]] test_empty.py:*: no records in {pytester.path / 'header.csv'}",
-            f"SKIPPED [[]1[]] test_empty.py:*: no records in {pytester.path / 'nothing.json'}",
-            f"SKIPPED [[]1[]] test_empty.py:*: where= kept none of 2 records in {pytester.path / 'good.jsonl'}"]
+    return ["SKIPPED [[]1[]] test_empty.py:*: no records in empty.jsonl",
+            "SKIPPED [[]1[]] test_empty.py:*: no records in header.csv",
+            "SKIPPED [[]1[]] test_empty.py:*: no records in nothing.json",
+            "SKIPPED [[]1[]] test_empty.py:*: where= kept none of 2 records in good.jsonl"]
 
 
 def test_a_probe_with_no_case_is_one_skipped_item_and_the_run_goes_on(pytester):
@@ -115,7 +115,7 @@ def test_built(trust_responses):
     pass
 ''')
     result = pytester.runpytest("--trust-model=rules")
-    result.stdout.fnmatch_lines([f"bad probe data: {pytester.path / 'good.jsonl'}: record 1 (line 1): prompts= returned {problem}; "
+    result.stdout.fnmatch_lines([f"bad probe data: good.jsonl: record 1 (line 1): prompts= returned {problem}; "
                                  "expected a non-empty list of prompt strings"])
     assert result.ret == pytest.ExitCode.INTERRUPTED
     assert "IndexError" not in result.stdout.str() and "INTERNALERROR" not in result.stdout.str()
@@ -178,7 +178,7 @@ def test_latin1(trust_response):
 ''')
     pytester.runpytest("--trust-model=rules", "test_excel.py").assert_outcomes(passed=1)
     result = pytester.runpytest("--trust-model=rules", "test_latin1.py")
-    result.stdout.fnmatch_lines([f"bad probe data: {pytester.path / 'latin1.jsonl'}: not UTF-8 text (byte 0xe9 at "
+    result.stdout.fnmatch_lines(["bad probe data: latin1.jsonl: not UTF-8 text (byte 0xe9 at "
                                  "position 26); save it as UTF-8"])
     assert "UnicodeDecodeError" not in result.stdout.str()
 

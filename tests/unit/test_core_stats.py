@@ -31,6 +31,11 @@ def test_wilson_known_values():
     assert wilson(0, 10)[0] == 0.0 and wilson(10, 10)[1] == pytest.approx(1.0)
 
 
+def test_wilson_bounds_at_none_and_all_are_exact():
+    # QA: 0 of 6 printed its lower bound as 2.78e-17 (rounding), where the table should say 0.000
+    assert all(wilson(0, n)[0] == 0.0 and wilson(n, n)[1] == 1.0 for n in range(1, 500))
+
+
 def test_rate_metric_empty_has_no_value():
     m = rate_metric("rta", [])
     assert m.value is None and m.n == 0 and m.ci_low is None

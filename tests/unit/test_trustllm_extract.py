@@ -221,6 +221,12 @@ def test_yes_no_negations_and_idioms(text, expected):
     (extract.option_letter, "A) Paris B) London C) Berlin D) Madrid\nCorrect: A", "A"),
     (extract.option_letter, "Answer A is incorrect. The correct option is C.", "C"),
     (extract.option_letter, "A) Au B) Ag C) Gd D) Go", None),  # every option restated, none chosen
+    # QA: without labels (any of A to J allowed) the same list read as "A"; three or more in order are a list
+    (lambda t: extract.option_letter(t, "ABCDEFGHIJ"), "A) Au B) Ag C) Gd D) Go", None),
+    (lambda t: extract.option_letter(t, "ABCDEFGHIJ"), "A) Au B) Ag C) Gd", None),
+    (lambda t: extract.option_letter(t, "ABCDEFGHIJ"), "A) Paris B) London C) Berlin D) Madrid\nCorrect: A", "A"),
+    (lambda t: extract.option_letter(t, "ABCDEFGHIJ"), "B) Paris\n\nA) London is the UK's capital.", "B"),
+    (extract.option_letter, "A) Au B) Ag C) Gd", "A"),  # 3 of 4 labels: not a restatement of all of them
     # the chooser is the speaker, and the choice ends or says why
     (extract.option_letter, "I'd say A is incorrect, B is right.", None),
     (extract.option_letter, "Many people choose A, but B is correct.", None),
