@@ -216,6 +216,24 @@ class ResponseCache:
                          for key, text, created, cut in rows)
         return found
 
+    def stored_for(self, items: Iterable[tuple[str, int]]) -> dict[tuple[str, int], tuple[dict, dict]]:
+        """For each (prompt, sample index) with an answer under any key: the model identity and parameters of
+        the latest one. What explains a miss: the same prompt answered by another model or with other
+        parameters."""
+        wanted = set(items)
+        prompts = sorted({prompt for prompt, _ in wanted})
+        latest: dict[tuple[str, int], tuple[float, str, str]] = {}
+        for start in range(0, len(prompts), _CHUNK):
+            chunk = prompts[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(f"SELECT prompt, sample, model, params, created FROM responses "
+                                      f"WHERE prompt IN ({marks})", chunk)
+            for prompt, sample, model, params, created in rows:
+                item = (prompt, sample)
+                if item in wanted and (item not in latest or created > latest[item][0]):
+                    latest[item] = (created, model, params)
+        return {item: (json.loads(model), json.loads(params)) for item, (_, model, params) in latest.items()}
+
     def put(self, key: str, text: str, *, model: dict[str, Any], params: dict[str, Any], prompt: str,
             sample: int) -> None:
         """Store one answer (TEXT an :class:`~pytest_trustllm.models.base.Answer` keeps its ``cut``)."""

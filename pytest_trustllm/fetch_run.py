@@ -32,6 +32,8 @@ class FetchStats:
     # by key, so xdist workers whose windows overlap count an answer once: from earlier runs; not in the cache
     cached_keys: set = field(default_factory=set)
     missed_keys: set = field(default_factory=set)
+    # key -> what differs from the cached answer to the same prompt (another model identity or parameters)
+    elsewhere: dict = field(default_factory=dict)
     calls: CallStats = field(default_factory=CallStats)
     lowest_concurrency: int | None = None
     params: Counter = field(default_factory=Counter)  # JSON of GenParams -> requests sent with them
@@ -51,17 +53,26 @@ class FetchStats:
         return {"generated": self.generated, "cached": self.cached, "shared": self.shared, "failed": self.failed,
                 "replay_misses": self.replay_misses, "unsaved": self.unsaved, "seconds": round(self.seconds, 3),
                 "retries": self.calls.retries, "rate_limited": self.calls.rate_limited,
-                "lowest_concurrency": self.lowest_concurrency, "params": dict(self.params)}
+                "lowest_concurrency": self.lowest_concurrency, "params": dict(self.params),
+                "cached_otherwise": self.cached_otherwise()}
+
+    def cached_otherwise(self) -> dict:
+        """How many answers missed the cache although it holds an answer to the same prompt under another
+        model identity or other parameters, and the differences behind them, most common first."""
+        reasons = Counter(self.elsewhere.values()).most_common()
+        return {"answers": len(self.elsewhere), "because": [{"difference": r, "answers": n} for r, n in reasons[:5]]}
 
     def published(self) -> dict:
         """:meth:`as_dict` with the keys behind the counts, for the xdist controller's :meth:`merge`."""
-        return {**self.as_dict(), "cached_keys": sorted(self.cached_keys), "missed_keys": sorted(self.missed_keys)}
+        return {**self.as_dict(), "cached_keys": sorted(self.cached_keys), "missed_keys": sorted(self.missed_keys),
+                "elsewhere": self.elsewhere}
 
     def merge(self, other: dict) -> None:
         for name in ("generated", "shared", "failed", "unsaved"):
             setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
         self.cached_keys.update(other.get("cached_keys", ()))
         self.missed_keys.update(other.get("missed_keys", ()))
+        self.elsewhere.update(other.get("elsewhere", {}))
         self.seconds = max(self.seconds, float(other.get("seconds", 0)))  # workers fetch side by side
         self.calls.retries += int(other.get("retries", 0))
         self.calls.rate_limited += int(other.get("rate_limited", 0))

@@ -110,14 +110,21 @@ class Prefetcher:
         store = self.store(model)
         persistent = store is not None and uses_cache(model)
         answers: dict[Request, Response] = {}
+        reasons: dict[Request, str] = {}
         if persistent:
             self._take_hits(store, requests, keys, answers)
+            reasons = self._miss_reasons(store, [r for r in requests if r not in answers], identity)
         if self.settings.replay:
             for r in requests:
                 if r not in answers:
-                    answers[r] = Response(None, error=REPLAY_MISS, replay_miss=True)
+                    why = f"; the cache has an answer to it from another run: {reasons[r]}" if r in reasons else ""
+                    answers[r] = Response(None, error=REPLAY_MISS + why, replay_miss=True)
                     self.stats.missed_keys.add(keys[r])
+                    if r in reasons:
+                        self.stats.elsewhere[keys[r]] = reasons[r]
             return answers
+        for r, reason in reasons.items():
+            self.stats.elsewhere[keys[r]] = reason
         todo = [r for r in requests if r not in answers]
         if not todo:
             return answers
@@ -139,6 +146,26 @@ class Prefetcher:
                 else:
                     self.stats.cached_keys.add(keys[request])
         return sum(1 for r in requests if keys[r] in hits)
+
+    def _miss_reasons(self, store, missing: list[Request], identity: dict) -> dict[Request, str]:
+        """Requests the cache has no answer for, but an answer to the same prompt (and sample) under another
+        model identity or other parameters: what differs, for each (cache_misses.difference)."""
+        if not missing:
+            return {}
+        from .cache_misses import difference
+
+        try:
+            stored = store.stored_for((r.prompt, r.sample) for r in missing)
+        except sqlite3.Error:  # an explanation is a courtesy: never the reason a fetch fails
+            return {}
+        reasons = {}
+        for r in missing:
+            if (r.prompt, r.sample) in stored:
+                model, params = stored[(r.prompt, r.sample)]
+                reason = difference(identity, r.params.as_dict(), model, params)
+                if reason:
+                    reasons[r] = reason
+        return reasons
 
     def window_size(self, model) -> int:
         slots = self.settings.concurrency if model.kind == "api" else self.settings.batch_size or model.batch_size

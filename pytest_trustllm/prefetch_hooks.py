@@ -85,6 +85,15 @@ class ResponsesPlugin:
             if stats.calls.retries:
                 parts.append(f"{stats.calls.retries} retries ({stats.calls.rate_limited} rate limited)")
             terminalreporter.write_line(f"pytest-trustllm: {total} answers: {', '.join(parts)}")
+        otherwise = stats.cached_otherwise()
+        if otherwise["answers"]:
+            n, first = otherwise["answers"], otherwise["because"][0]
+            more = f" (and {len(otherwise['because']) - 1} other differences)" if len(otherwise["because"]) > 1 else ""
+            verb = "had no cached answer" if state.settings.replay else "were not read from the cache"
+            terminalreporter.write_line(
+                f"pytest-trustllm: {n} answer{'s' if n != 1 else ''} {verb} although the cache holds answers to the "
+                f"same prompts from another run: {first['difference']} ({first['answers']} of them){more}; the "
+                "cache key covers the model's identity and every generation parameter", yellow=True)
         store = state.prefetcher._store
         if store is not None and not store.still_there():
             terminalreporter.write_line(f"pytest-trustllm: the response cache {store.path} was removed or replaced "

@@ -271,3 +271,34 @@ def test_answers_cut_at_the_token_limit_are_counted_and_stay_cut_in_the_cache(py
         assert report["run"]["totals"]["cut_answers"] == 3, run
         assert [c["observation"]["cut"] for c in report["cases"]] == [1, 1, 1]
     assert openai_stub.count() == 3  # the second run read the cache, and the cache kept "cut"
+
+
+def test_a_cache_miss_caused_by_another_setting_says_which_setting(pytester, openai_stub):
+    # LANDSCAPE: "the key must include everything that changes the answer; explain misses"
+    write_suite(pytester, prompts(3))
+    first = pytester.runpytest(model_arg(openai_stub), "--trust-cache=c.sqlite3")
+    first.assert_outcomes(passed=3)
+    assert "from another run" not in first.stdout.str()  # a cold cache explains nothing
+
+    other = pytester.runpytest(model_arg(openai_stub), "--trust-cache=c.sqlite3", "--trust-max-tokens=64",
+                               "--trust-report=r.json")
+    other.assert_outcomes(passed=3)
+    assert openai_stub.count() == 6  # asked again: the answers were cached with 256 new tokens
+    other.stdout.fnmatch_lines([
+        "pytest-trustllm: 3 answers were not read from the cache although the cache holds answers to the same "
+        "prompts from another run: max_new_tokens 256 in the cache, 64 now (3 of them); the cache key covers the "
+        "model's identity and every generation parameter"])
+    assert read_json(pytester.path / "r.json")["generation"]["answers"]["cached_otherwise"] == {
+        "answers": 3, "because": [{"difference": "max_new_tokens 256 in the cache, 64 now", "answers": 3}]}
+
+    # under replay, the probe's error says it too, and no API key or endpoint credentials ever show
+    replay = pytester.runpytest(model_arg(openai_stub), "--trust-cache=c.sqlite3", "--trust-replay",
+                                "--trust-max-tokens=32", "--trust-temperature=0.5")
+    replay.assert_outcomes(errors=3)
+    replay.stdout.fnmatch_lines([
+        "*no cached answer for this prompt (--trust-replay never calls the model); run once without --trust-replay "
+        "to fetch it; the cache has an answer to it from another run: max_new_tokens 64 in the cache, 32 now; "
+        "temperature 0.0 in the cache, 0.5 now*",
+        "pytest-trustllm: 3 answers had no cached answer although the cache holds answers to the same prompts from "
+        "another run: max_new_tokens 64 in the cache, 32 now; temperature 0.0 in the cache, 0.5 now (3 of them); "
+        "the cache key covers the model's identity and every generation parameter"])

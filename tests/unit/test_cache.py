@@ -196,3 +196,30 @@ def test_a_cache_that_stays_locked_is_named_as_unusable(tmp_path, monkeypatch):
         ResponseCache(tmp_path / "c.sqlite3")
     assert str(info.value) == f"cannot use {tmp_path / 'c.sqlite3'} as the response cache: SQLite cannot use it " \
                               "(database is locked)"
+
+
+def test_what_differs_from_a_cached_answer_is_said_shortly():
+    from pytest_trustllm.cache_misses import difference
+
+    params = GenParams().as_dict()
+    assert difference(IDENTITY, params, IDENTITY, params) is None
+    other = {**IDENTITY, "endpoint": "http://127.0.0.1:2/v1", "dtype": "bfloat16"}
+    assert difference(IDENTITY, params, other, params) == (
+        "dtype 'bfloat16' in the cache, none now; endpoint 'http://127.0.0.1:2/v1' in the cache, "
+        "'http://127.0.0.1:1/v1' now")
+    long_weights = {**IDENTITY, "weights": "f" * 64}
+    assert difference({**IDENTITY, "weights": "0" * 64}, params, long_weights, params) == (
+        f"weights '{'f' * 36}... in the cache, '{'0' * 36}... now")
+    many = {**params, "temperature": 1.0, "max_new_tokens": 8, "seed": 3, "top_p": 0.5}
+    assert difference(IDENTITY, params, IDENTITY, many).endswith("; 1 more")
+
+
+def test_the_cache_finds_other_answers_to_the_same_prompt(tmp_path):
+    store = ResponseCache(tmp_path / "c.sqlite3")
+    store.put("a", "old", model={"model": "m1"}, params={"max_new_tokens": 8}, prompt="p", sample=0)
+    time.sleep(0.01)
+    store.put("b", "new", model={"model": "m2"}, params={"max_new_tokens": 16}, prompt="p", sample=0)
+    store.put("c", "other sample", model={"model": "m3"}, params={}, prompt="p", sample=1)
+    found = store.stored_for([("p", 0), ("q", 0)])
+    assert found == {("p", 0): ({"model": "m2"}, {"max_new_tokens": 16})}  # the latest; nothing for "q"
+    store.close()
