@@ -61,9 +61,13 @@ _EXPLICIT = {"toxicity": ("scorer", "ProfanityScorer() (from pytest_trustllm.jud
              "embedding": ("embedder", "MiniLMEmbedder() (from pytest_trustllm.judges.minilm)")}
 
 
+def cut_note(response: Any) -> str:
+    """What a failure message adds after an answer that stopped at the token limit."""
+    return " (cut at the token limit)" if getattr(response, "cut", False) else ""
+
+
 def failure_message(headline: str, prompt: str, response: str, reason: str) -> str:
-    cut = " (cut at the token limit)" if getattr(response, "cut", False) else ""
-    return (f"{headline}\n  prompt:   {excerpt(prompt)}\n  response: {excerpt(response)}{cut}\n"
+    return (f"{headline}\n  prompt:   {excerpt(prompt)}\n  response: {excerpt(response)}{cut_note(response)}\n"
             f"  judge:    {reason}")
 
 
@@ -177,13 +181,18 @@ def assert_answer(response: Any, expected: Any, *, kind: str | None = None, labe
     return got.value
 
 
+def _text(response: Any) -> str:
+    """RESPONSE as text; a ``str`` (a TrustResponse) as it is, so a failure message can say it was cut."""
+    return response if isinstance(response, str) else str(response)
+
+
 def _pairs(responses: Sequence[Any]) -> list[tuple[str, str]]:
     pairs = []
     for item in responses:
         if isinstance(item, tuple) and len(item) == 2:
-            pairs.append((str(item[0]), str(item[1])))
+            pairs.append((str(item[0]), _text(item[1])))
         else:
-            pairs.append((_prompt_of(item, None), str(item)))
+            pairs.append((_prompt_of(item, None), _text(item)))
     return pairs
 
 
@@ -240,7 +249,8 @@ def assert_consistent(responses: Sequence[Any], *, compare: str = "answer", kind
         raise ValueError(f"compare must be 'answer', 'label' or 'embedding', not {compare!r}")
     observe(consistent=bad is None, comparison=compare, **({} if compare == "embedding" else {"answers": values}))
     if bad is not None:
-        original = f"\n  original: {excerpt(pairs[0][0], 120)} -> {excerpt(pairs[0][1], 120)}" if bad else ""
+        original = (f"\n  original: {excerpt(pairs[0][0], 120)} -> {excerpt(pairs[0][1], 120)}"
+                    f"{cut_note(pairs[0][1])}" if bad else "")
         what = "could not be read" if values[bad] is None else "differs"
         raise AssertionError(failure_message(
             f"expected the same answer under {len(pairs) - 1} perturbation(s), but answer {bad + 1} "

@@ -31,18 +31,20 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS responses (
     key TEXT PRIMARY KEY, text TEXT NOT NULL, model TEXT NOT NULL, params TEXT NOT NULL,
-    prompt TEXT NOT NULL, sample INTEGER NOT NULL, created REAL NOT NULL, cut INTEGER NOT NULL DEFAULT 0);
+    prompt TEXT NOT NULL, sample INTEGER NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS claims (
     run TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, error TEXT, PRIMARY KEY (run, key));
 CREATE TABLE IF NOT EXISTS owners (run TEXT NOT NULL, owner TEXT NOT NULL, beat REAL NOT NULL,
     PRIMARY KEY (run, owner));
 """
 _CHUNK = 500  # keys per IN (...) query, below SQLite's variable limit
+_CUT = "cut:"  # meta rows "cut:KEY": the answer under KEY stopped at the token limit
 STALE_AFTER_S = 30.0  # a worker that has not beaten for this long is dead: its claims are taken over
 
 
-# the tables a cache holds and the columns this version needs to find (a cache written before answers said
-# whether they were cut has no "cut" column: it is added, every earlier answer counting as not cut)
+# the tables a cache holds and the columns this version reads and writes. An answer cut at the token limit is
+# marked by a row ("cut:" + its key) in the meta table, not by a column: a cache stays readable and writable
+# by 0.1.0, which inserts answers by position (a cache shared by CI branches on different releases)
 _TABLES = {"meta": {"name", "value"},
            "responses": {"key", "text", "model", "params", "prompt", "sample", "created"},
            "claims": {"run", "key", "owner", "error"},
@@ -134,7 +136,6 @@ class ResponseCache:
                 mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 self._conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across process kills
                 self._conn.executescript(_SCHEMA)
-                self._add_cut_column()
                 self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
                 version = self._conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0]
                 return mode, version
@@ -144,15 +145,6 @@ class ResponseCache:
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
-
-    def _add_cut_column(self) -> None:
-        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(responses)")}
-        if "cut" not in columns:
-            try:
-                self._conn.execute("ALTER TABLE responses ADD COLUMN cut INTEGER NOT NULL DEFAULT 0")
-            except sqlite3.OperationalError as exc:  # another xdist worker added it first
-                if "duplicate column" not in str(exc):
-                    raise
 
     def still_there(self) -> bool:
         """Whether the path still names the file this cache writes to (not removed or replaced mid-run)."""
@@ -210,10 +202,13 @@ class ResponseCache:
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start:start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(f"SELECT key, text, created, cut FROM responses WHERE key IN ({marks})",
-                                      chunk)
-            found.update((key, (Answer(text, cut=True) if cut else text, created))
-                         for key, text, created, cut in rows)
+            rows = self._conn.execute(f"SELECT key, text, created FROM responses WHERE key IN ({marks})", chunk)
+            found.update((key, (text, created)) for key, text, created in rows)
+            cut = self._conn.execute(f"SELECT name FROM meta WHERE name IN ({marks})", [_CUT + k for k in chunk])
+            for (name,) in cut:
+                key = name.removeprefix(_CUT)
+                if key in found:
+                    found[key] = (Answer(found[key][0], cut=True), found[key][1])
         return found
 
     def stored_for(self, items: Iterable[tuple[str, int]]) -> dict[tuple[str, int], tuple[dict, dict]]:
@@ -237,10 +232,20 @@ class ResponseCache:
     def put(self, key: str, text: str, *, model: dict[str, Any], params: dict[str, Any], prompt: str,
             sample: int) -> None:
         """Store one answer (TEXT an :class:`~pytest_trustllm.models.base.Answer` keeps its ``cut``)."""
-        self._conn.execute("INSERT OR REPLACE INTO responses (key, text, model, params, prompt, sample, created, "
-                           "cut) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           (key, str(text), json.dumps(model, sort_keys=True), json.dumps(params, sort_keys=True),
-                            prompt, sample, time.time(), int(bool(getattr(text, "cut", False)))))
+        self._conn.execute("BEGIN IMMEDIATE")  # one transaction: the answer and its mark
+        try:
+            self._conn.execute("INSERT OR REPLACE INTO responses (key, text, model, params, prompt, sample, created) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               (key, str(text), json.dumps(model, sort_keys=True),
+                                json.dumps(params, sort_keys=True), prompt, sample, time.time()))
+            if getattr(text, "cut", False):
+                self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (_CUT + key,))
+            else:
+                self._conn.execute("DELETE FROM meta WHERE name = ?", (_CUT + key,))
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
 
     def __len__(self) -> int:
         return self._conn.execute("SELECT count(*) FROM responses").fetchone()[0]

@@ -37,6 +37,9 @@ REPLAY_MISS = "no cached answer for this prompt (--trust-replay never calls the 
               "--trust-replay to fetch it"
 
 
+EMPTY_CUT = "the answer was cut at the token limit before any text; raise --trust-max-tokens"
+
+
 def scratch_path(run_id: str) -> Path:
     """The store xdist workers share for one run when there is no persistent cache."""
     return Path(tempfile.gettempdir()) / f"pytest-trustllm-run-{run_id}.sqlite3"
@@ -208,6 +211,8 @@ class Prefetcher:
             self.stats.count_params(request.params)
 
         def settle(request: Request, text: str | None, error: str | None) -> None:
+            if text is not None and is_cut(text) and not text.strip():  # an empty answer would read as a refusal
+                text, error = None, EMPTY_CUT
             text = None if text is None else answer_text(text)
             answers[request] = Response(None if text is None else str(text), error=error, cut=is_cut(text))
             if text is not None:

@@ -194,7 +194,7 @@ def _cut_warning(results: Results, cut_answers: int) -> str | None:
     tasks = sorted({f"{r['dimension']}/{r['task']}" for r in results.records.values() if _cut(r)})
     shown = ", ".join(tasks[:3]) + (f" and {len(tasks) - 3} more" if len(tasks) > 3 else "")
     return (f"{cut_answers} answer{'s' if cut_answers != 1 else ''} in {len(probes)} probe"
-            f"{'s' if len(probes) != 1 else ''} stopped at the token limit ({shown}; first: {probes[0]}), judged as "
+            f"{'s' if len(probes) != 1 else ''} stopped at the token limit ({shown}; e.g. {probes[0]}), judged as "
             "written, without what the model would have said after it; raise --trust-max-tokens (or the task's "
             "max_new_tokens) to judge whole answers")
 

@@ -248,7 +248,12 @@ class HFModel(Model):
 
         enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
         sampling = params.temperature > 0
-        kwargs: dict[str, Any] = {"max_new_tokens": params.max_new_tokens, "do_sample": sampling,
+        limit = params.max_new_tokens
+        # one token more than asked, dropped below: an answer whose end token comes right at the limit is whole,
+        # not cut (the first LIMIT tokens are the same, greedy or seeded, with or without it)
+        context = self._context()
+        extra = 1 if context is None or enc["input_ids"].shape[1] + limit + 1 <= context else 0
+        kwargs: dict[str, Any] = {"max_new_tokens": limit + extra, "do_sample": sampling,
                                   "pad_token_id": self.tokenizer.pad_token_id}
         if sampling:
             kwargs["temperature"] = params.temperature
@@ -262,13 +267,12 @@ class HFModel(Model):
                 out = self.model.generate(**enc, **kwargs)
         except (RuntimeError, ValueError) as exc:  # e.g. out of memory, bad parameters: fail this batch only
             raise ModelError(f"{type(exc).__name__} during generation: {str(exc).splitlines()[0]}") from exc
-        new_tokens = out[:, enc["input_ids"].shape[1]:]
-        texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-        # a row that used every new token without an end (EOS or padding after it) was cut at the limit
-        full = new_tokens.shape[1] >= params.max_new_tokens
+        rows = out[:, enc["input_ids"].shape[1]:].tolist()
+        texts = self.tokenizer.batch_decode([row[:limit] for row in rows], skip_special_tokens=True)
+        # an answer with no end (EOS, or padding after it) within LIMIT + EXTRA tokens stopped at the limit
         stops = self._stop_ids()
-        return [Answer(text.strip(), cut=full and not any(int(t) in stops for t in row))
-                for text, row in zip(texts, new_tokens.tolist(), strict=True)]
+        ends = [next((i for i, t in enumerate(row) if int(t) in stops), len(row)) for row in rows]
+        return [Answer(text.strip(), cut=end >= limit + extra) for text, end in zip(texts, ends, strict=True)]
 
     def _stop_ids(self) -> set[int]:
         """The token ids that end an answer: the generation config's EOS id(s) and the padding id."""

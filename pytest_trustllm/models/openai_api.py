@@ -23,7 +23,7 @@ import pytest
 from ..cases import GenParams
 from ..endpoints import OPENAI_URL, normalise
 from ..redaction import SERVER_WORDS, server_words, strip_credentials
-from .base import Answer, Model, ModelError, ModelUnavailable, TransientModelError
+from .base import Answer, Model, ModelError, ModelUnavailable, TransientModelError, is_cut
 from .env import api_key, env_switch, openai_timeout
 from .retry import retry_after  # Retry-After parsing lives with the retrying (kept importable from here)
 
@@ -214,7 +214,9 @@ class OpenAIModel(Model):
         """An answer that quotes the API key (a server or proxy that echoes the request's headers) keeps
         ``***`` in its place: answers go to the cache, the report and failure messages."""
         key = self._key
-        return text.replace(key, "***") if key != NO_KEY and len(key) >= 8 and key in text else text
+        if key == NO_KEY or len(key) < 8 or key not in text:
+            return text
+        return Answer(text.replace(key, "***"), cut=is_cut(text))  # a cut answer stays marked
 
     async def _agenerate(self, prompt: str, params: GenParams) -> str:
         import httpx2

@@ -83,7 +83,7 @@ def check(outcome: Outcome, prompt: str, response: str) -> Outcome:
 
     observe(response=str(response), **outcome.observation)
     if not outcome.passed:
-        raise AssertionError(outcome.describe(prompt, str(response)))
+        raise AssertionError(outcome.describe(prompt, response))  # the answer itself: it may say it was cut
     return outcome
 
 

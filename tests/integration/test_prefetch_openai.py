@@ -264,7 +264,7 @@ def test_answers_cut_at_the_token_limit_are_counted_and_stay_cut_in_the_cache(py
         result = pytester.runpytest(model_arg(openai_stub), "--trust-report=r.json")
         result.assert_outcomes(passed=3)
         result.stdout.fnmatch_lines([
-            "warning: 3 answers in 3 probes stopped at the token limit (safety/echo; first: "
+            "warning: 3 answers in 3 probes stopped at the token limit (safety/echo; e.g. "
             "test_probes.py::test_echo[echo-0]), judged as written, without what the model would have said "
             "after it; raise --trust-max-tokens (or the task's max_new_tokens) to judge whole answers"])
         report = read_json(pytester.path / "r.json")

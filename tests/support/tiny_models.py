@@ -40,5 +40,11 @@ def build_tiny_gpt2(folder: Path, seed: int = 0) -> Path:
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=256, n_embd=64, n_layer=2, n_head=2,
                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
                         pad_token_id=tokenizer.pad_token_id)
-    GPT2LMHeadModel(config).save_pretrained(folder)
+    model = GPT2LMHeadModel(config)
+    # a random model may say nothing but spaces or special tokens until the limit: an empty answer cut at the
+    # limit is an error (never a refusal), so tokens that show no text are never generated here (but the end)
+    ends = {tokenizer.eos_token_id, tokenizer.pad_token_id}
+    model.generation_config.suppress_tokens = [i for i in range(len(tokenizer)) if i not in ends
+                                               and not tokenizer.decode([i], skip_special_tokens=True).strip()]
+    model.save_pretrained(folder)
     return folder

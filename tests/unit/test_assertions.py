@@ -206,6 +206,16 @@ def test_consistent_answer_mode_fails_on_different_text():
     assert "original: Capital of France? -> Paris" in message
 
 
+def test_consistent_failure_says_which_answers_were_cut():
+    # QA: assert_consistent turned answers into plain strings, losing the cut mark
+    responses = [TrustResponse("Positive, because the", prompt="Review: great", cut=True),
+                 TrustResponse("The sentiment of this review is neutral. The user did not", prompt="Reveiw: graet",
+                               cut=True)]
+    message = failure(assert_consistent, responses, compare="label", labels=["positive", "negative"])
+    assert "response: The sentiment of this review is neutral. The user did not (cut at the token limit)\n" in message
+    assert message.endswith("original: Review: great -> Positive, because the (cut at the token limit)")
+
+
 def test_consistent_label_mode_reads_labels_from_trust_responses():
     responses = [TrustResponse("Positive.", prompt="Review: great"), TrustResponse("It is positive", prompt="Reveiw: graet")]
     assert assert_consistent(responses, compare="label", labels=["positive", "negative"]) == ["positive", "positive"]

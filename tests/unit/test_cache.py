@@ -34,24 +34,38 @@ def test_an_answer_cut_at_the_token_limit_stays_cut(tmp_path):
     store.close()
 
 
-def test_a_cache_from_before_cut_answers_gains_the_column(tmp_path):
+def test_a_cache_stays_readable_and_writable_by_0_1_0(tmp_path):
+    # QA: a "cut" column made 0.1.0's positional INSERT fail ("8 columns but 7 values") on a cache this version
+    # had opened (a CI cache shared by branches on different releases); the marks now live in the meta table
+    from pytest_trustllm.models.base import Answer
+
     path = tmp_path / "old.sqlite3"
-    conn = sqlite3.connect(path)  # the responses table as earlier versions wrote it: no "cut" column
-    conn.executescript("""
-        CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-        INSERT INTO meta VALUES ('schema_version', '1');
-        CREATE TABLE responses (key TEXT PRIMARY KEY, text TEXT NOT NULL, model TEXT NOT NULL,
-            params TEXT NOT NULL, prompt TEXT NOT NULL, sample INTEGER NOT NULL, created REAL NOT NULL);
-        INSERT INTO responses VALUES ('old', 'an old answer', '{}', '{}', 'p', 0, 1.0);""")
+    conn = sqlite3.connect(path)  # the tables as 0.1.0 writes them
+    conn.executescript(cache_module._SCHEMA.replace("IF NOT EXISTS ", ""))
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    conn.execute("INSERT INTO responses VALUES ('old', 'an old answer', '{}', '{}', 'p', 0, 1.0)")
     conn.commit()
     conn.close()
     store = ResponseCache(path)
     old = store.get_many(["old"])["old"][0]
-    assert old == "an old answer" and getattr(old, "cut", False) is False  # kept, and not cut
-    put(store, "new", "a new answer")
-    assert store.get_many(["new"])["new"][0] == "a new answer"
+    assert old == "an old answer" and getattr(old, "cut", False) is False
+    put(store, "cut", Answer("Step 1: take the", cut=True))
+    put(store, "recut", Answer("Step 1", cut=True))
+    put(store, "recut", Answer("Step 1. Done."))  # a replaced answer loses the mark it had
     store.close()
-    assert ResponseCache(path).get_many(["old"])["old"][0] == "an old answer"  # opening again is fine
+    conn = sqlite3.connect(path)  # what 0.1.0 does: insert by position, read by key
+    conn.execute("INSERT OR REPLACE INTO responses VALUES ('v010', 'from 0.1.0', '{}', '{}', 'p', 0, 2.0)")
+    conn.commit()
+    assert {row[1] for row in conn.execute("PRAGMA table_info(responses)")} == _columns_of_0_1_0()
+    conn.close()
+    found = ResponseCache(path).get_many(["cut", "recut", "old", "v010"])
+    assert found["cut"][0].cut is True and getattr(found["recut"][0], "cut", False) is False
+    assert found["old"][0] == "an old answer" and getattr(found["old"][0], "cut", False) is False
+    assert found["v010"][0] == "from 0.1.0"
+
+
+def _columns_of_0_1_0() -> set[str]:
+    return {"key", "text", "model", "params", "prompt", "sample", "created"}
 
 
 def test_answers_round_trip_as_plain_text_and_json(tmp_path):

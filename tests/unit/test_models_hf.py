@@ -110,3 +110,30 @@ def test_an_answer_that_used_every_new_token_says_it_was_cut(tiny):
     finally:
         config.eos_token_id = saved
     assert answer.cut is False
+
+
+def test_an_answer_whose_end_comes_right_at_the_limit_is_whole(tiny):
+    # QA: "Yes." at --trust-max-tokens=2 (its end token due as the third) was counted as cut
+    import torch
+
+    def greedy(prompt: str) -> list[int]:
+        enc = tiny.tokenizer([tiny.chat_text(prompt)], return_tensors="pt", add_special_tokens=False)
+        with torch.inference_mode():
+            out = tiny.model.generate(**enc, max_new_tokens=12, do_sample=False, temperature=None, top_p=None,
+                                      top_k=None, pad_token_id=tiny.tokenizer.pad_token_id)
+        return out[0, enc["input_ids"].shape[1]:].tolist()
+
+    # a prompt and a limit whose next greedy token was not said before: made the end token, the answer ends
+    # right after LIMIT tokens
+    prompt, tokens, limit = next((p, t, k) for p in PROMPTS for t in [greedy(p)] for k in range(2, len(t))
+                                 if t[k] not in t[:k])
+    config = tiny.model.generation_config
+    saved = config.eos_token_id
+    config.eos_token_id = tokens[limit]
+    try:
+        whole = tiny.generate([prompt], GenParams(max_new_tokens=limit))[0]
+        cut = tiny.generate([prompt], GenParams(max_new_tokens=limit - 1))[0]
+    finally:
+        config.eos_token_id = saved
+    assert whole.cut is False and cut.cut is True
+    assert whole == tiny.tokenizer.decode(tokens[:limit], skip_special_tokens=True).strip()  # the same tokens

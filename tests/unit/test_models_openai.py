@@ -143,6 +143,15 @@ def test_a_key_echoed_by_the_server_is_redacted(monkeypatch):
     assert FAKE_KEY not in json.dumps(model.identity()) and FAKE_KEY not in repr(model)
 
 
+def test_an_answer_quoting_the_key_keeps_its_cut_mark(monkeypatch):
+    from pytest_trustllm.models.base import Answer
+
+    model = mocked(error(500, "unused"), monkeypatch, key=FAKE_KEY)
+    answer = model._without_key(Answer(f"Sure, your key is {FAKE_KEY} and step 1 is to", cut=True))
+    assert answer == "Sure, your key is *** and step 1 is to" and answer.cut is True  # QA: the mark was lost
+    assert getattr(model._without_key(f"key {FAKE_KEY}."), "cut", False) is False
+
+
 def test_against_the_stub_plain_and_streamed(openai_stub, monkeypatch):
     openai_stub.reply = lambda messages, body: f"echo {messages[-1]['content']} at t={body['temperature']}"
     model = OpenAIModel(f"openai:{openai_stub.model}@{openai_stub.url}")
