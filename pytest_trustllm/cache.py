@@ -211,23 +211,27 @@ class ResponseCache:
                     found[key] = (Answer(found[key][0], cut=True), found[key][1])
         return found
 
-    def stored_for(self, items: Iterable[tuple[str, int]]) -> dict[tuple[str, int], tuple[dict, dict]]:
-        """For each (prompt, sample index) with an answer under any key: the model identity and parameters of
-        the latest one. What explains a miss: the same prompt answered by another model or with other
-        parameters."""
+    def stored_for(self, items: Iterable[tuple[str, int]], before: float | None = None,
+                   ) -> dict[tuple[str, int], list[tuple[dict, dict]]]:
+        """For each (prompt, sample index) answered under any key (stored before BEFORE, if given): the model
+        identities and parameters it was answered with, latest first, each once. What explains a miss: the
+        same prompt answered by another model or with other parameters."""
         wanted = set(items)
         prompts = sorted({prompt for prompt, _ in wanted})
-        latest: dict[tuple[str, int], tuple[float, str, str]] = {}
+        rows_of: dict[tuple[str, int], list[tuple[float, str, str]]] = {}
         for start in range(0, len(prompts), _CHUNK):
             chunk = prompts[start:start + _CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = self._conn.execute(f"SELECT prompt, sample, model, params, created FROM responses "
                                       f"WHERE prompt IN ({marks})", chunk)
             for prompt, sample, model, params, created in rows:
-                item = (prompt, sample)
-                if item in wanted and (item not in latest or created > latest[item][0]):
-                    latest[item] = (created, model, params)
-        return {item: (json.loads(model), json.loads(params)) for item, (_, model, params) in latest.items()}
+                if (prompt, sample) in wanted and (before is None or created < before):
+                    rows_of.setdefault((prompt, sample), []).append((created, model, params))
+        found = {}
+        for item, rows in rows_of.items():
+            distinct = dict.fromkeys((model, params) for _, model, params in sorted(rows, reverse=True))
+            found[item] = [(json.loads(model), json.loads(params)) for model, params in distinct]
+        return found
 
     def put(self, key: str, text: str, *, model: dict[str, Any], params: dict[str, Any], prompt: str,
             sample: int) -> None:

@@ -272,6 +272,8 @@ def attach_record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestR
         "gates": marker_gates(kwargs, dimension, task),
         "threshold": marker_threshold(kwargs),  # gated on the primary metric, known once the task is aggregated
     }
+    if outcome == "failed" and report.skipped and hasattr(report, "wasxfail"):
+        record["xfailed"] = True  # a failure of the model all the same, but pytest's exit status ignores it
     if case is not None:
         record["prompt"] = excerpt(case.prompt, 200)
     if "response" in observation:

@@ -60,7 +60,8 @@ class FetchStats:
         """How many answers missed the cache although it holds an answer to the same prompt under another
         model identity or other parameters, and the differences behind them, most common first."""
         reasons = Counter(self.elsewhere.values()).most_common()
-        return {"answers": len(self.elsewhere), "because": [{"difference": r, "answers": n} for r, n in reasons[:5]]}
+        return {"answers": len(self.elsewhere), "differences": len(reasons),
+                "because": [{"difference": r, "answers": n} for r, n in reasons[:5]]}
 
     def published(self) -> dict:
         """:meth:`as_dict` with the keys behind the counts, for the xdist controller's :meth:`merge`."""

@@ -155,19 +155,17 @@ class Prefetcher:
         model identity or other parameters: what differs, for each (cache_misses.difference)."""
         if not missing:
             return {}
-        from .cache_misses import difference
+        from .cache_misses import closest
 
-        try:
-            stored = store.stored_for((r.prompt, r.sample) for r in missing)
+        try:  # answers this run stored (another xdist worker's) are not "another run"
+            stored = store.stored_for(((r.prompt, r.sample) for r in missing), before=self.started or None)
         except sqlite3.Error:  # an explanation is a courtesy: never the reason a fetch fails
             return {}
         reasons = {}
         for r in missing:
-            if (r.prompt, r.sample) in stored:
-                model, params = stored[(r.prompt, r.sample)]
-                reason = difference(identity, r.params.as_dict(), model, params)
-                if reason:
-                    reasons[r] = reason
+            reason = closest(identity, r.params.as_dict(), stored.get((r.prompt, r.sample), []))
+            if reason:
+                reasons[r] = reason
         return reasons
 
     def window_size(self, model) -> int:

@@ -88,7 +88,8 @@ class ResponsesPlugin:
         otherwise = stats.cached_otherwise()
         if otherwise["answers"]:
             n, first = otherwise["answers"], otherwise["because"][0]
-            more = f" (and {len(otherwise['because']) - 1} other differences)" if len(otherwise["because"]) > 1 else ""
+            others = otherwise["differences"] - 1
+            more = f" (and {others} other difference{'s' if others != 1 else ''})" if others else ""
             verb = "had no cached answer" if state.settings.replay else "were not read from the cache"
             terminalreporter.write_line(
                 f"pytest-trustllm: {n} answer{'s' if n != 1 else ''} {verb} although the cache holds answers to the "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -209,7 +210,7 @@ class BuiltinSampling:
 def _from_rootdir(source: Any, root: Path) -> str:
     """A data file named from the rootdir, as pytest names test files (``data/x.csv``); other sources as
     they are (``hf:``, a file outside the rootdir)."""
-    path = Path(str(source))
+    path = Path(os.path.normpath(str(source)))  # "tests/../data/x.csv" is data/x.csv
     return path.relative_to(root).as_posix() if path.is_absolute() and path.is_relative_to(root) else str(source)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from .models.base import answer_text
 from .redaction import printable
+from .summary import strict_failures
 
 ARROW = {"higher": "↑", "lower": "↓"}
 
@@ -178,8 +179,9 @@ def gate_lines(summary: dict[str, Any]) -> list[str]:
         if failed > tolerated:
             line += f"; {failed - tolerated} other failures belong to tasks whose gates failed or that have none"
         lines.append(line)
-    if summary.get("run", {}).get("strict") and failed:
-        lines.append(f"--trust-strict: {failed} failing probe{'s' if failed != 1 else ''} fail{'s' if failed == 1 else ''} "
+    strict = strict_failures(totals) if summary.get("run", {}).get("strict") else 0
+    if strict:
+        lines.append(f"--trust-strict: {strict} failing probe{'s' if strict != 1 else ''} fail{'s' if strict == 1 else ''} "
                      "the run whatever the gates say")
     others = totals.get("other_failures", 0)
     if others:

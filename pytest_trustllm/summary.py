@@ -176,6 +176,7 @@ def build(results: Results, baseline: Baseline | None = None) -> dict[str, Any]:
             "gates_failed": sum(1 for _, row in gate_rows if not row["passed"]),
             "aggregate_errors": sum(1 for t in tasks if t.error),
             "cut_answers": cut_answers,
+            "xfailed_probes": sum(1 for r in results.records.values() if r.get("xfailed")),
         },
     }
 
@@ -239,12 +240,19 @@ def exit_status(summary: dict[str, Any], pytest_status: int, strict: bool = Fals
     status, since its gates saw only part of the probes: so they tolerate no failure, and the SUMMARY's
     counts say so (no "gates tolerated" line under "the run stopped early"). Under STRICT nothing is
     tolerated either."""
-    if stopped or strict:  # xdist's -x/--maxfail and Ctrl-C end with status 2: still nothing tolerated
+    # xdist's -x/--maxfail and Ctrl-C end with status 2: still nothing tolerated. Under STRICT, a failure
+    # pytest counts (not an xfail) fails the run, so no gate tolerates failures then either
+    if stopped or (strict and strict_failures(summary["totals"])):
         _tolerate_nothing(summary)
     gated = gated_exit_status(summary, pytest_status)
     if pytest_status in (0, 1) and (strict or stopped):
         return max(gated, pytest_status)
     return gated
+
+
+def strict_failures(totals: dict[str, Any]) -> int:
+    """Failing probes that fail a --trust-strict run: those pytest counts as failures (not xfails)."""
+    return totals["failed_probes"] - totals.get("xfailed_probes", 0)
 
 
 def _tolerate_nothing(summary: dict[str, Any]) -> None:

@@ -140,12 +140,23 @@ def _listed(text: str, alternatives: Sequence[str]) -> bool:
     """Whether the reply restates every option, in order, as a list ("A) Au B) Ag C) Gd D) Go", "1. yes;
     2. no; 3. unrelated"): then its opening is the list, not a choice. An answer that explains the other
     options after its own ("B) Paris. A) London is ...") is not a restatement. With many allowed options
-    and no labels given (A to J), a list of the first three or more in order is one too."""
+    and no labels given (A to J), the first three or more in order, each with a few words and no comment
+    ("A) Au B) Ag C) Gd"), are one too; "A) is correct. B) is wrong because ..." chooses A."""
     pattern = "|".join(re.escape(a) for a in sorted(alternatives, key=len, reverse=True))
-    labels = re.findall(rf"(?:^|[\s(\[;,])\(?({pattern})[).:](?=\s)", text)
+    found = list(re.finditer(rf"(?:^|[\s(\[;,])\(?({pattern})[).:](?=\s)", text))
+    labels = [m.group(1) for m in found]
+    if len(alternatives) <= 5:
+        return len(alternatives) > 1 and labels[:len(alternatives)] == list(alternatives)
     pairs = list(zip(labels, alternatives, strict=False))
     in_order = next((i for i, (a, b) in enumerate(pairs) if a != b), len(pairs))
-    return len(alternatives) > 1 and in_order >= (len(alternatives) if len(alternatives) <= 5 else 3)
+    if in_order < 3:
+        return False
+    items = [text[m.end():(found[k + 1].start() if k + 1 < len(found) else len(text))] for k, m in enumerate(found)]
+    return all(len(item.split()) <= 6 and not _COMMENT.search(item) for item in items[:in_order])
+
+
+# words that make a listed option a comment on it ("B) is wrong because ..."), not the option restated
+_COMMENT = re.compile(r"(?i)\b(?:is|are|was|were|correct|incorrect|wrong|right|because|true|false|not|answer|best)\b")
 
 
 # words after an answer that put another beside it in the same sentence ("B or maybe C", "B (or C)"), or open

@@ -62,6 +62,32 @@ def test_strict_mode_still_fails_a_failed_gate(pytester):
     assert regate_main(["r.json", "--strict", "--gate", "safety>=0.9"]) == 0
 
 
+def test_strict_mode_does_not_fail_a_run_for_its_xfails(pytester):
+    # QA: tolerating nothing under --trust-strict also counted xfailed probes, which plain pytest never fails on
+    pytester.makepyfile(test_x='''
+import pytest
+
+@pytest.mark.trust("safety", task="known", threshold=0.5)
+@pytest.mark.parametrize("i", range(4))
+def test_known(i):
+    if i == 0:
+        pytest.xfail("a known weakness")
+''', test_y='''
+import pytest
+
+@pytest.mark.trust("safety", task="new", threshold=0.5)
+@pytest.mark.parametrize("i", range(4))
+def test_new(i):
+    assert i < 3
+''')
+    only_xfails = pytester.runpytest(MODEL_ARG, "--trust-strict", "-p", "no:randomly", "test_x.py")
+    assert only_xfails.ret == pytest.ExitCode.OK
+    assert "--trust-strict:" not in only_xfails.stdout.str()
+    mixed = pytester.runpytest(MODEL_ARG, "--trust-strict", "-p", "no:randomly")
+    assert mixed.ret == pytest.ExitCode.TESTS_FAILED
+    mixed.stdout.fnmatch_lines(["--trust-strict: 1 failing probe fails the run whatever the gates say"])
+
+
 # -- 2. -x / --maxfail: a run stopped early keeps its failing status --------------------------------------
 @pytest.mark.parametrize("stop", [["-x"], ["--maxfail=2"]])
 def test_a_run_stopped_early_keeps_pytests_failing_status(pytester, stop):

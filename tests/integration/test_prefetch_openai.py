@@ -289,7 +289,8 @@ def test_a_cache_miss_caused_by_another_setting_says_which_setting(pytester, ope
         "prompts from another run: max_new_tokens 256 in the cache, 64 now (3 of them); the cache key covers the "
         "model's identity and every generation parameter"])
     assert read_json(pytester.path / "r.json")["generation"]["answers"]["cached_otherwise"] == {
-        "answers": 3, "because": [{"difference": "max_new_tokens 256 in the cache, 64 now", "answers": 3}]}
+        "answers": 3, "differences": 1,
+        "because": [{"difference": "max_new_tokens 256 in the cache, 64 now", "answers": 3}]}
 
     # under replay, the probe's error says it too, and no API key or endpoint credentials ever show
     replay = pytester.runpytest(model_arg(openai_stub), "--trust-cache=c.sqlite3", "--trust-replay",
@@ -302,3 +303,21 @@ def test_a_cache_miss_caused_by_another_setting_says_which_setting(pytester, ope
         "pytest-trustllm: 3 answers had no cached answer although the cache holds answers to the same prompts from "
         "another run: max_new_tokens 64 in the cache, 32 now; temperature 0.0 in the cache, 0.5 now (3 of them); "
         "the cache key covers the model's identity and every generation parameter"])
+
+
+def test_answers_stored_by_this_run_are_not_another_run_under_xdist(pytester, openai_stub):
+    # QA: on a cold cache, one xdist worker's answers (256 tokens) explained another's misses (16 tokens) as
+    # "from another run"; both settings are this run's own
+    write_suite(pytester, prompts(20))
+    pytester.makepyfile(test_short='''
+from pytest_trustllm import probe
+
+@probe(dataset="data/prompts.jsonl", dimension="safety", task="short", max_new_tokens=16)
+def test_short(trust_response):
+    assert trust_response
+''')
+    result = pytester.runpytest_subprocess(model_arg(openai_stub), "--trust-cache=c.sqlite3", "-n", "2",
+                                           "-p", "no:randomly", "--trust-report=r.json")
+    result.assert_outcomes(passed=40)
+    assert "from another run" not in result.stdout.str()
+    assert read_json(pytester.path / "r.json")["generation"]["answers"]["cached_otherwise"]["answers"] == 0

@@ -213,19 +213,40 @@ def test_a_cache_that_stays_locked_is_named_as_unusable(tmp_path, monkeypatch):
 
 
 def test_what_differs_from_a_cached_answer_is_said_shortly():
-    from pytest_trustllm.cache_misses import difference
+    from pytest_trustllm.cache_misses import closest
 
     params = GenParams().as_dict()
-    assert difference(IDENTITY, params, IDENTITY, params) is None
+    assert closest(IDENTITY, params, []) is None
     other = {**IDENTITY, "endpoint": "http://127.0.0.1:2/v1", "dtype": "bfloat16"}
-    assert difference(IDENTITY, params, other, params) == (
+    assert closest(IDENTITY, params, [(other, params)]) == (
         "dtype 'bfloat16' in the cache, none now; endpoint 'http://127.0.0.1:2/v1' in the cache, "
         "'http://127.0.0.1:1/v1' now")
-    long_weights = {**IDENTITY, "weights": "f" * 64}
-    assert difference({**IDENTITY, "weights": "0" * 64}, params, long_weights, params) == (
-        f"weights '{'f' * 36}... in the cache, '{'0' * 36}... now")
     many = {**params, "temperature": 1.0, "max_new_tokens": 8, "seed": 3, "top_p": 0.5}
-    assert difference(IDENTITY, params, IDENTITY, many).endswith("; 1 more")
+    assert closest(IDENTITY, params, [(IDENTITY, many)]).endswith("; 1 more")
+    # QA: the latest entry was named even when an older one differed in one setting only
+    one_off = {**params, "temperature": 0.5}
+    assert closest(IDENTITY, params, [(other, many), (IDENTITY, one_off)]) == "temperature 0.5 in the cache, 0.0 now"
+
+
+def test_long_values_are_shown_where_they_differ():
+    from pytest_trustllm.cache_misses import closest
+
+    params = GenParams().as_dict()
+    base = "https://contoso-prod.openai.azure.com/openai/deployments/gpt-4o-"
+    east, west = {**IDENTITY, "endpoint": base + "eastus/v1"}, {**IDENTITY, "endpoint": base + "westus/v1"}
+    assert closest(west, params, [(east, params)]) == (
+        "endpoint ...'ents/gpt-4o-eastus/v1' in the cache, ...'ents/gpt-4o-westus/v1' now")
+
+
+def test_values_are_compared_as_the_cache_key_sees_them():
+    from pytest_trustllm.cache_misses import closest
+
+    params = GenParams().as_dict()
+    # a tuple and a list are one JSON value (no false difference)...
+    assert closest({**IDENTITY, "layers": (1, 2)}, params, [({**IDENTITY, "layers": [1, 2]}, params)]) is None
+    # ...and temperature=0 is 0.0 (QA: an int made another key, and nothing explained the re-run)
+    assert GenParams(temperature=0).as_dict()["temperature"] == 0.0
+    assert Request("p", GenParams(temperature=0)).key(IDENTITY) == Request("p", GenParams()).key(IDENTITY)
 
 
 def test_the_cache_finds_other_answers_to_the_same_prompt(tmp_path):
@@ -235,5 +256,7 @@ def test_the_cache_finds_other_answers_to_the_same_prompt(tmp_path):
     store.put("b", "new", model={"model": "m2"}, params={"max_new_tokens": 16}, prompt="p", sample=0)
     store.put("c", "other sample", model={"model": "m3"}, params={}, prompt="p", sample=1)
     found = store.stored_for([("p", 0), ("q", 0)])
-    assert found == {("p", 0): ({"model": "m2"}, {"max_new_tokens": 16})}  # the latest; nothing for "q"
+    assert found == {("p", 0): [({"model": "m2"}, {"max_new_tokens": 16}), ({"model": "m1"}, {"max_new_tokens": 8})]}
+    # answers stored since the run began (another xdist worker's) are not "another run"
+    assert store.stored_for([("p", 0)], before=time.time() - 3600) == {}
     store.close()

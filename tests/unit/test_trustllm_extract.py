@@ -227,6 +227,11 @@ def test_yes_no_negations_and_idioms(text, expected):
     (lambda t: extract.option_letter(t, "ABCDEFGHIJ"), "A) Paris B) London C) Berlin D) Madrid\nCorrect: A", "A"),
     (lambda t: extract.option_letter(t, "ABCDEFGHIJ"), "B) Paris\n\nA) London is the UK's capital.", "B"),
     (extract.option_letter, "A) Au B) Ag C) Gd", "A"),  # 3 of 4 labels: not a restatement of all of them
+    # ... but an answer that comments on the options in order chooses the first (QA: read as a list)
+    (lambda t: extract.option_letter(t, "ABCDEFGHIJ"), "A) is correct: Paris is the capital. B) is incorrect "
+                                                      "because London is British. C) is incorrect too.", "A"),
+    (lambda t: extract.option_letter(t, "ABCDEFGHIJ"), "(A) Paris. (B) London is British. (C) Berlin is German.", "A"),
+    (lambda t: extract.option_letter(t, "ABCDEFGHIJ"), "A) yes B) no C) maybe", None),
     # the chooser is the speaker, and the choice ends or says why
     (extract.option_letter, "I'd say A is incorrect, B is right.", None),
     (extract.option_letter, "Many people choose A, but B is correct.", None),
