@@ -66,6 +66,8 @@ class Prefetcher:
         self._store_ready = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self.remote_identity: dict | None = None
+        # (prompt, sample) -> the settings the cache answered it with before this run (read once, on a miss)
+        self._stored_before: dict[tuple[str, int], list] = {}
 
     # -- the store -----------------------------------------------------------------------------------------
     def cache_path(self) -> Path | None:
@@ -106,6 +108,7 @@ class Prefetcher:
         if self.settings.replay and not uses_cache(model):
             raise pytest.UsageError(f"--trust-replay: {strip_credentials(self.settings.model)} answers are never cached (inline models "
                                     "are cheap and their code may change), so there is nothing to replay")
+        planned = requests
         if self.coordinating(model) and not self.settings.replay:
             requests = requests[:self.window_size(model)]  # xdist: this worker's share, one window at a time
         identity = model.identity()
@@ -116,7 +119,7 @@ class Prefetcher:
         reasons: dict[Request, str] = {}
         if persistent:
             self._take_hits(store, requests, keys, answers)
-            reasons = self._miss_reasons(store, [r for r in requests if r not in answers], identity)
+            reasons = self._miss_reasons(store, [r for r in requests if r not in answers], identity, planned)
         if self.settings.replay:
             for r in requests:
                 if r not in answers:
@@ -150,20 +153,28 @@ class Prefetcher:
                     self.stats.cached_keys.add(keys[request])
         return sum(1 for r in requests if keys[r] in hits)
 
-    def _miss_reasons(self, store, missing: list[Request], identity: dict) -> dict[Request, str]:
+    def _miss_reasons(self, store, missing: list[Request], identity: dict,
+                      planned: list[Request]) -> dict[Request, str]:
         """Requests the cache has no answer for, but an answer to the same prompt (and sample) under another
-        model identity or other parameters: what differs, for each (cache_misses.difference)."""
+        model identity or other parameters: what differs, for each (cache_misses.closest). What the cache held
+        before the run is read once, for every PLANNED request (the prompt column has no index: one scan per
+        500 prompts, not one per xdist window); answers this run stored (another worker's) are not "another
+        run"."""
         if not missing:
             return {}
         from .cache_misses import closest
 
-        try:  # answers this run stored (another xdist worker's) are not "another run"
-            stored = store.stored_for(((r.prompt, r.sample) for r in missing), before=self.started or None)
-        except sqlite3.Error:  # an explanation is a courtesy: never the reason a fetch fails
-            return {}
+        unread = [r for r in missing if (r.prompt, r.sample) not in self._stored_before]
+        if unread:
+            wanted = {(r.prompt, r.sample) for r in (*unread, *planned)} - self._stored_before.keys()
+            try:
+                found = store.stored_for(wanted, before=self.started or None)
+            except sqlite3.Error:  # an explanation is a courtesy: never the reason a fetch fails
+                return {}
+            self._stored_before.update({item: found.get(item, []) for item in wanted})
         reasons = {}
         for r in missing:
-            reason = closest(identity, r.params.as_dict(), stored.get((r.prompt, r.sample), []))
+            reason = closest(identity, r.params.as_dict(), self._stored_before[(r.prompt, r.sample)])
             if reason:
                 reasons[r] = reason
         return reasons
