@@ -63,7 +63,9 @@ _EXPLICIT = {"toxicity": ("scorer", "ProfanityScorer() (from pytest_trustllm.jud
 
 def cut_note(response: Any) -> str:
     """What a failure message adds after an answer that stopped at the token limit."""
-    return " (cut at the token limit)" if getattr(response, "cut", False) else ""
+    from .models.base import is_cut
+
+    return " (cut at the token limit)" if is_cut(response) else ""
 
 
 def failure_message(headline: str, prompt: str, response: str, reason: str) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .locks import file_lock
+from .models.base import Answer, is_cut
 
 SCHEMA_VERSION = "1"
 _SCHEMA = """
@@ -195,8 +196,6 @@ class ResponseCache:
     def get_many(self, keys: Iterable[str]) -> dict[str, tuple[str, float]]:
         """{key: (answer text, time it was stored)} for the KEYS that have an answer; an answer that was cut
         at the token limit comes back as an :class:`~pytest_trustllm.models.base.Answer` that says so."""
-        from .models.base import Answer
-
         keys = list(keys)
         found: dict[str, tuple[str, float]] = {}
         for start in range(0, len(keys), _CHUNK):
@@ -242,7 +241,7 @@ class ResponseCache:
                                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                                (key, str(text), json.dumps(model, sort_keys=True),
                                 json.dumps(params, sort_keys=True), prompt, sample, time.time()))
-            if getattr(text, "cut", False):
+            if is_cut(text):
                 self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (_CUT + key,))
             else:
                 self._conn.execute("DELETE FROM meta WHERE name = ?", (_CUT + key,))

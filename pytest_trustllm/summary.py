@@ -188,7 +188,7 @@ def _cut(record: dict[str, Any]) -> int:
 
 def _cut_warning(results: Results, cut_answers: int) -> str | None:
     """Answers cut at the token limit are judged as they are: a refusal, an answer or a closing remark the
-    model would have given after the limit is missing from them. Say how many, and where first."""
+    model would have given after the limit is missing from them. Say how many, in which tasks, and one probe."""
     if not cut_answers:
         return None
     probes = sorted(nodeid for nodeid, record in results.records.items() if _cut(record))
@@ -238,10 +238,9 @@ def exit_status(summary: dict[str, Any], pytest_status: int, strict: bool = Fals
     """The run's exit status: the gates decide (:func:`gated_exit_status`). STRICT adds "any failing probe
     fails the run" on top of them; a run that STOPPED early (``-x``, ``--maxfail``) keeps pytest's failing
     status, since its gates saw only part of the probes: so they tolerate no failure, and the SUMMARY's
-    counts say so (no "gates tolerated" line under "the run stopped early"). Under STRICT nothing is
-    tolerated either."""
-    # xdist's -x/--maxfail and Ctrl-C end with status 2: still nothing tolerated. Under STRICT, a failure
-    # pytest counts (not an xfail) fails the run, so no gate tolerates failures then either
+    counts say so (no "gates tolerated" line under "the run stopped early"). Nor does a STRICT run with a
+    failure pytest counts (an xfail is none)."""
+    # xdist's -x/--maxfail and Ctrl-C end with status 2: still nothing tolerated
     if stopped or (strict and strict_failures(summary["totals"])):
         _tolerate_nothing(summary)
     gated = gated_exit_status(summary, pytest_status)
