@@ -16,6 +16,7 @@ locked or read-only file) is never guessed around: both raise :class:`CacheUnusa
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -39,7 +40,13 @@ CREATE TABLE IF NOT EXISTS owners (run TEXT NOT NULL, owner TEXT NOT NULL, beat 
     PRIMARY KEY (run, owner));
 """
 _CHUNK = 500  # keys per IN (...) query, below SQLite's variable limit
-_CUT = "cut:"  # meta rows "cut:KEY": the answer under KEY stopped at the token limit
+_CUT = "cut:"  # meta rows "cut:KEY" -> _mark(text): the answer under KEY stopped at the token limit
+
+
+def _mark(text: str) -> str:
+    """A cut mark's value: a digest of the answer it marks. 0.1.0 replaces answers without touching marks, so
+    a mark counts only for the very text it was written with."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 STALE_AFTER_S = 30.0  # a worker that has not beaten for this long is dead: its claims are taken over
 
 
@@ -201,13 +208,11 @@ class ResponseCache:
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start:start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(f"SELECT key, text, created FROM responses WHERE key IN ({marks})", chunk)
-            found.update((key, (text, created)) for key, text, created in rows)
-            cut = self._conn.execute(f"SELECT name FROM meta WHERE name IN ({marks})", [_CUT + k for k in chunk])
-            for (name,) in cut:
-                key = name.removeprefix(_CUT)
-                if key in found:
-                    found[key] = (Answer(found[key][0], cut=True), found[key][1])
+            # one statement, one snapshot: the answer and its mark as they were written together
+            rows = self._conn.execute(f"SELECT r.key, r.text, r.created, m.value FROM responses AS r LEFT JOIN meta "
+                                      f"AS m ON m.name = '{_CUT}' || r.key WHERE r.key IN ({marks})", chunk)
+            found.update((key, (Answer(text, cut=True) if mark == _mark(text) else text, created))
+                         for key, text, created, mark in rows)
         return found
 
     def stored_for(self, items: Iterable[tuple[str, int]], before: float | None = None,
@@ -242,12 +247,13 @@ class ResponseCache:
                                (key, str(text), json.dumps(model, sort_keys=True),
                                 json.dumps(params, sort_keys=True), prompt, sample, time.time()))
             if is_cut(text):
-                self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (_CUT + key,))
+                self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_CUT + key, _mark(str(text))))
             else:
                 self._conn.execute("DELETE FROM meta WHERE name = ?", (_CUT + key,))
             self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:  # SQLite may have rolled back already (a full disk): keep its error
+                self._conn.execute("ROLLBACK")
             raise
 
     def __len__(self) -> int:
@@ -273,7 +279,8 @@ class ResponseCache:
                     [run, owner, *chunk]))
             self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise
         return mine - answered
 

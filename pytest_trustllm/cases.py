@@ -17,13 +17,6 @@ class GenParams:
     top_p: float | None = None
     seed: int | None = 0
 
-    def __post_init__(self) -> None:
-        # temperature=0 and 0.0 are one setting: the cache key (JSON) must not tell them apart
-        for name in ("temperature", "top_p"):
-            value = getattr(self, name)
-            if isinstance(value, int) and not isinstance(value, bool):
-                object.__setattr__(self, name, float(value))
-
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

@@ -281,7 +281,8 @@ class Heartbeat:
         self._stop = threading.Event()
         self._args = (run, owner)
         self._every = every_s
-        self._beat()
+        with contextlib.suppress(Exception):  # a cache that cannot be written: claims go stale, nothing fails
+            self._beat()
         self._thread = threading.Thread(target=self._run, name="trustllm-heartbeat", daemon=True)
         self._thread.start()
 

@@ -68,6 +68,7 @@ class Prefetcher:
         self.remote_identity: dict | None = None
         # (prompt, sample) -> the settings the cache answered it with before this run (read once, on a miss)
         self._stored_before: dict[tuple[str, int], list] = {}
+        self._claims_failed = False  # xdist: the cache could not record a claim (said once)
 
     # -- the store -----------------------------------------------------------------------------------------
     def cache_path(self) -> Path | None:
@@ -188,10 +189,28 @@ class Prefetcher:
         if not uses_cache(model):  # the scratch store: answers of other workers are only there
             self._take_hits(store, window, keys, answers)
             window = [r for r in window if r not in answers]
-        mine = store.claim(self.run_id, self.owner, [keys[r] for r in window])
+        mine = self._claim(store, [keys[r] for r in window])
+        if mine is None:  # claims cannot be written (a full disk): this worker answers its window itself
+            self._generate(model, window, keys, store, answers)
+            return
         self._generate(model, [r for r in window if keys[r] in mine], keys, store, answers, claimed=True)
         if needed not in answers:
             answers[needed] = self._wait_for(model, store, needed, keys)
+
+    def _claim(self, store, keys: list[str]) -> set[str] | None:
+        """The KEYS this worker may answer (store.claim), or None when the cache cannot record claims (a full
+        disk, a lock past the busy timeout): said once; the worker then answers for itself (some prompts may
+        be asked twice) rather than failing its probes."""
+        try:
+            return store.claim(self.run_id, self.owner, keys)
+        except sqlite3.Error as exc:
+            if not self._claims_failed:
+                self._claims_failed = True
+                warnings.warn(pytest.PytestWarning(
+                    f"pytest-trustllm: the response cache {store.path} cannot record which xdist worker answers "
+                    f"which prompt ({exc}); each worker now answers its own probes, so some prompts may be asked "
+                    "twice"), stacklevel=2)
+            return None
 
     def _wait_for(self, model, store, request, keys) -> Response:
         key = keys[request]
@@ -204,9 +223,17 @@ class Prefetcher:
                 if claim[1].startswith(UNAVAILABLE):  # the worker that had it found the model cannot serve
                     raise ModelUnavailable(claim[1].removeprefix(UNAVAILABLE))
                 return Response(None, error=claim[1])
-            if (claim is None and store.claim(self.run_id, self.owner, [key])) or \
-                    (claim is not None and store.take_over_if_stale(self.run_id, key, self.owner)):
-                got: dict[Request, Response] = {}
+            try:
+                mine = (claim is None and store.claim(self.run_id, self.owner, [key])) or \
+                    (claim is not None and store.take_over_if_stale(self.run_id, key, self.owner))
+            except sqlite3.Error:
+                mine = self._claim(store, [key])  # says why once, and answers it here
+                if mine is None:
+                    got: dict[Request, Response] = {}
+                    self._generate(model, [request], keys, store, got)
+                    return got[request]
+            if mine:
+                got = {}
                 self._generate(model, [request], keys, store, got, claimed=True)
                 return got[request]
             time.sleep(0.05)
@@ -232,7 +259,7 @@ class Prefetcher:
             else:
                 self.stats.failed += 1
             if claimed:
-                self._keep(lambda: store.release(self.run_id, keys[request], error), store)
+                self._keep(lambda: store.release(self.run_id, keys[request], error), store, answer=False)
 
         heartbeat = Heartbeat(store.path, self.run_id, self.owner) if claimed else None
         started = time.perf_counter()
@@ -248,20 +275,23 @@ class Prefetcher:
                 why = UNAVAILABLE + str(exc) if isinstance(exc, ModelUnavailable) else f"not answered: {exc!r}"
                 for request in requests:
                     if request not in answers:
-                        store.release(self.run_id, keys[request], why)
+                        self._keep(lambda r=request: store.release(self.run_id, keys[r], why), store, answer=False)
             raise
         finally:
             self.stats.seconds += time.perf_counter() - started
             if heartbeat is not None:
                 heartbeat.stop()
 
-    def _keep(self, write: Callable[[], None], store) -> None:
+    def _keep(self, write: Callable[[], None], store, answer: bool = True) -> None:
         """A write to the response cache. One that fails (the file locked by another program past the busy
         timeout, a full disk, the file removed) costs the cache that answer, never the run: the answer is kept
-        for this run, counted as ``unsaved``, and the first failure is a warning naming the file."""
+        for this run, counted as ``unsaved`` (a claim's release is no answer: not counted), and the first
+        failure is a warning naming the file."""
         try:
             write()
         except sqlite3.Error as exc:
+            if not answer:
+                return
             self.stats.unsaved += 1
             if self.stats.unsaved == 1:
                 warnings.warn(pytest.PytestWarning(

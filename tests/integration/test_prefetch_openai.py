@@ -321,3 +321,24 @@ def test_short(trust_response):
     result.assert_outcomes(passed=40)
     assert "from another run" not in result.stdout.str()
     assert read_json(pytester.path / "r.json")["generation"]["answers"]["cached_otherwise"]["answers"] == 0
+
+
+def test_xdist_workers_answer_for_themselves_when_the_cache_cannot_record_claims(pytester, openai_stub):
+    # QA: on a full disk, claim() raised inside every probe under -n 2 (200 errors); now a warning, and the
+    # workers answer their own probes
+    import sqlite3
+
+    from pytest_trustllm.cache import ResponseCache
+
+    ResponseCache(pytester.path / "c.sqlite3").close()
+    conn = sqlite3.connect(pytester.path / "c.sqlite3")
+    conn.execute("CREATE TRIGGER full BEFORE INSERT ON claims BEGIN SELECT RAISE(ABORT, 'database or disk is full'); "
+                 "END")
+    conn.commit()
+    conn.close()
+    write_suite(pytester, prompts(12))
+    result = pytester.runpytest_subprocess(model_arg(openai_stub), "--trust-cache=c.sqlite3", "-n", "2",
+                                           "-p", "no:randomly", "-W", "always::pytest.PytestWarning")
+    result.assert_outcomes(passed=12)
+    result.stdout.fnmatch_lines(["*cannot record which xdist worker answers which prompt (database or disk is "
+                                 "full); each worker now answers its own probes*"])

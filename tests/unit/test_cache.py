@@ -244,9 +244,9 @@ def test_values_are_compared_as_the_cache_key_sees_them():
     params = GenParams().as_dict()
     # a tuple and a list are one JSON value (no false difference)...
     assert closest({**IDENTITY, "layers": (1, 2)}, params, [({**IDENTITY, "layers": [1, 2]}, params)]) is None
-    # ...and temperature=0 is 0.0 (QA: an int made another key, and nothing explained the re-run)
-    assert GenParams(temperature=0).as_dict()["temperature"] == 0.0
-    assert Request("p", GenParams(temperature=0)).key(IDENTITY) == Request("p", GenParams()).key(IDENTITY)
+    # ...but 0 and 0.0 are two keys (as in 0.1.0, whose caches still hit): said, not silent
+    assert closest(IDENTITY, params, [(IDENTITY, {**params, "temperature": 0})]) == (
+        "temperature 0 in the cache, 0.0 now")
 
 
 def test_the_cache_finds_other_answers_to_the_same_prompt(tmp_path):
@@ -259,4 +259,29 @@ def test_the_cache_finds_other_answers_to_the_same_prompt(tmp_path):
     assert found == {("p", 0): [({"model": "m2"}, {"max_new_tokens": 16}), ({"model": "m1"}, {"max_new_tokens": 8})]}
     # answers stored since the run began (another xdist worker's) are not "another run"
     assert store.stored_for([("p", 0)], before=time.time() - 3600) == {}
+    store.close()
+
+
+def test_a_cut_mark_counts_only_for_the_answer_it_was_written_with(tmp_path):
+    # QA: 0.1.0 replaces an answer without touching its mark, which then flagged the whole new answer as cut
+    from pytest_trustllm.models.base import Answer
+
+    store = ResponseCache(tmp_path / "c.sqlite3")
+    put(store, "k", Answer("Step 1: take the", cut=True))
+    store._conn.execute("INSERT OR REPLACE INTO responses VALUES ('k', 'The answer is 42. Done.', '{}', '{}', "
+                        "'p', 0, 2.0)")  # what 0.1.0's put does
+    answer = store.get_many(["k"])["k"][0]
+    assert answer == "The answer is 42. Done." and getattr(answer, "cut", False) is False
+    store.close()
+
+
+def test_a_failed_write_keeps_sqlites_own_error(tmp_path, monkeypatch):
+    # QA: put's ROLLBACK after SQLite had rolled back itself (a full disk) replaced the cause with
+    # "cannot rollback - no transaction is active"
+    store = ResponseCache(tmp_path / "c.sqlite3")
+    store._conn.execute("CREATE TRIGGER full BEFORE INSERT ON responses BEGIN SELECT RAISE(ROLLBACK, "
+                        "'database or disk is full'); END")
+    with pytest.raises(sqlite3.DatabaseError, match="database or disk is full"):
+        put(store, "k", "an answer")
+    assert not store._conn.in_transaction
     store.close()
