@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS owners (run TEXT NOT NULL, owner TEXT NOT NULL, beat 
     PRIMARY KEY (run, owner));
 """
 _CHUNK = 500  # keys per IN (...) query, below SQLite's variable limit
+STALE_AFTER_S = 30.0  # a worker that has not beaten for this long is dead: its claims are taken over
 _CUT = "cut:"  # meta rows "cut:KEY" -> _mark(text): the answer under KEY stopped at the token limit
 
 
@@ -47,7 +48,6 @@ def _mark(text: str) -> str:
     """A cut mark's value: a digest of the answer it marks. 0.1.0 replaces answers without touching marks, so
     a mark counts only for the very text it was written with."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-STALE_AFTER_S = 30.0  # a worker that has not beaten for this long is dead: its claims are taken over
 
 
 # the tables a cache holds and the columns this version reads and writes. An answer cut at the token limit is
