@@ -72,7 +72,7 @@ class CacheUnusable(Exception):
         self.path = path
 
 
-def _is_corrupt(exc: sqlite3.Error) -> bool:
+def is_corrupt(exc: sqlite3.Error) -> bool:
     name = getattr(exc, "sqlite_errorname", "") or ""
     primary = "_".join(name.split("_")[:2])  # SQLITE_CORRUPT_INDEX -> SQLITE_CORRUPT
     return primary in _CORRUPT_CODES or "not a database" in str(exc) or "malformed" in str(exc)
@@ -122,7 +122,7 @@ class ResponseCache:
             raise
         except sqlite3.Error as exc:
             self._conn.close()
-            if _is_corrupt(exc):
+            if is_corrupt(exc):
                 raise CacheCorrupt(f"{self.path}: {exc}") from None
             raise CacheUnusable(self.path, f"SQLite cannot use it ({exc}){_not_writable(self.path)}") from None
         if version != SCHEMA_VERSION:

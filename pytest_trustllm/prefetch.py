@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from .cache import CacheUnusable, ResponseCache, default_path
+from .cache import CacheUnusable, ResponseCache, default_path, is_corrupt
 from .fetch_run import FetchStats, Heartbeat, progress_for, run_api, run_batches
 from .models.base import ModelUnavailable, answer_text, is_cut
 from .redaction import strip_credentials
@@ -69,6 +69,7 @@ class Prefetcher:
         # (prompt, sample) -> the settings the cache answered it with before this run (read once, on a miss)
         self._stored_before: dict[tuple[str, int], list] = {}
         self._claims_failed = False  # xdist: the cache could not record a claim (said once)
+        self._damaged = False  # the cache file went bad during the run: answers without it (said once)
 
     # -- the store -----------------------------------------------------------------------------------------
     def cache_path(self) -> Path | None:
@@ -114,13 +115,20 @@ class Prefetcher:
             requests = requests[:self.window_size(model)]  # xdist: this worker's share, one window at a time
         identity = model.identity()
         keys = {r: r.key(identity) for r in requests}
-        store = self.store(model)
+        store = None if self._damaged else self.store(model)
         persistent = store is not None and uses_cache(model)
         answers: dict[Request, Response] = {}
         reasons: dict[Request, str] = {}
         if persistent:
-            self._take_hits(store, requests, keys, answers)
-            reasons = self._miss_reasons(store, [r for r in requests if r not in answers], identity, planned)
+            try:
+                self._take_hits(store, requests, keys, answers)
+            except sqlite3.DatabaseError as exc:
+                if not is_corrupt(exc):
+                    raise
+                self._damage(store, exc)  # said once; this run goes on without the cache
+                store, persistent, answers = None, False, {}
+            else:
+                reasons = self._miss_reasons(store, [r for r in requests if r not in answers], identity, planned)
         if self.settings.replay:
             for r in requests:
                 if r not in answers:
@@ -135,11 +143,20 @@ class Prefetcher:
         todo = [r for r in requests if r not in answers]
         if not todo:
             return answers
-        if self.coordinating(model):
+        if self.coordinating(model) and store is not None:
             self._fetch_shared(model, store, requests[0], todo, keys, answers)
         else:
             self._generate(model, todo, keys, store if persistent else None, answers)
         return answers
+
+    def _damage(self, store, exc: sqlite3.DatabaseError) -> None:
+        """The cache file was damaged during the run (e.g. replaced while a run was writing to it): no probe
+        should fail for it. Said once; this process answers without the cache from now on."""
+        self._damaged = True
+        warnings.warn(pytest.PytestWarning(
+            f"pytest-trustllm: the response cache {store.path} is damaged ({exc}); this run goes on without it "
+            "(answers are neither read nor stored). Move the file aside; the next run starts a fresh cache"),
+            stacklevel=3)
 
     def _take_hits(self, store, requests, keys, answers) -> int:
         """Answers already in the store: from earlier runs (cached) or from other xdist workers (shared)."""
@@ -296,7 +313,9 @@ class Prefetcher:
             if self.stats.unsaved == 1:
                 warnings.warn(pytest.PytestWarning(
                     f"pytest-trustllm: the response cache {store.path} could not store an answer ({exc}); this run "
-                    "keeps its answers, but a later run will ask the model again for those not stored"), stacklevel=2)
+                    "keeps its answers, but a later run will ask the model again for those not stored"
+                    + ("; the file is damaged: move it aside, and the next run starts a fresh cache"
+                       if is_corrupt(exc) else "")), stacklevel=2)
 
     def loop(self) -> asyncio.AbstractEventLoop:
         """One event loop per process, kept between windows: API clients keep their connection pools."""

@@ -342,3 +342,23 @@ def test_xdist_workers_answer_for_themselves_when_the_cache_cannot_record_claims
     result.assert_outcomes(passed=12)
     result.stdout.fnmatch_lines(["*cannot record which xdist worker answers which prompt (database or disk is "
                                  "full); each worker now answers its own probes*"])
+
+
+def test_a_cache_damaged_during_the_run_is_left_alone_and_the_run_goes_on(pytester, openai_stub, monkeypatch):
+    # QA: a cache whose pages went bad after it was opened (replaced while another run was writing it) made
+    # every probe error "database disk image is malformed"
+    import sqlite3
+
+    from pytest_trustllm.cache import ResponseCache
+
+    def damaged(self, keys):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(ResponseCache, "get_many", damaged)
+    write_suite(pytester, prompts(6))
+    result = pytester.runpytest(model_arg(openai_stub), "--trust-cache=c.sqlite3", "-p", "no:randomly",
+                                "-W", "always::pytest.PytestWarning")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["*the response cache *c.sqlite3 is damaged (database disk image is malformed); "
+                                 "this run goes on without it*"])
+    assert openai_stub.count() == 6
