@@ -34,6 +34,7 @@ class FetchStats:
     missed_keys: set = field(default_factory=set)
     # key -> what differs from the cached answer to the same prompt (another model identity or parameters)
     elsewhere: dict = field(default_factory=dict)
+    cache_replaced: str = ""  # xdist worker: the cache file it writes was removed or replaced during the run
     calls: CallStats = field(default_factory=CallStats)
     lowest_concurrency: int | None = None
     params: Counter = field(default_factory=Counter)  # JSON of GenParams -> requests sent with them
@@ -66,7 +67,7 @@ class FetchStats:
     def published(self) -> dict:
         """:meth:`as_dict` with the keys behind the counts, for the xdist controller's :meth:`merge`."""
         return {**self.as_dict(), "cached_keys": sorted(self.cached_keys), "missed_keys": sorted(self.missed_keys),
-                "elsewhere": self.elsewhere}
+                "elsewhere": self.elsewhere, "cache_replaced": self.cache_replaced}
 
     def merge(self, other: dict) -> None:
         for name in ("generated", "shared", "failed", "unsaved"):
@@ -74,6 +75,7 @@ class FetchStats:
         self.cached_keys.update(other.get("cached_keys", ()))
         self.missed_keys.update(other.get("missed_keys", ()))
         self.elsewhere.update(other.get("elsewhere", {}))
+        self.cache_replaced = self.cache_replaced or other.get("cache_replaced", "")
         self.seconds = max(self.seconds, float(other.get("seconds", 0)))  # workers fetch side by side
         self.calls.retries += int(other.get("retries", 0))
         self.calls.rate_limited += int(other.get("rate_limited", 0))

@@ -21,6 +21,8 @@ def publish_worker_identities(state) -> None:
     if output is not None:
         output[WORKER_JUDGES] = state.identities()["judges"]
         output[WORKER_DESELECTED] = state.deselected_probes
+        if state._prefetcher is not None:  # its last word: e.g. the cache file was removed after its last fetch
+            state._prefetcher.publish()
 
 
 def finish_session(state, session: pytest.Session, exitstatus: int) -> None:

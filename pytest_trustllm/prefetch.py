@@ -327,6 +327,9 @@ class Prefetcher:
     def publish(self) -> None:
         """xdist worker: hand identity and counters to the controller (sent when the worker finishes)."""
         output = getattr(self.state.config, "workeroutput", None)
+        if output is not None and self._store is not None and self._store.path == self.cache_path() \
+                and not self._store.still_there():
+            self.stats.cache_replaced = str(self._store.path)
         if output is not None and self.state._model is not None:
             output["trustllm_fetch"] = {"identity": self.state._model.identity(), "stats": self.stats.published()}
 

@@ -96,10 +96,11 @@ class ResponsesPlugin:
                 f"same prompts from another run: {first['difference']} ({first['answers']} of them){more}; the "
                 "cache key covers the model's identity and every generation parameter", yellow=True)
         store = state.prefetcher._store
-        if store is not None and not store.still_there():
-            terminalreporter.write_line(f"pytest-trustllm: the response cache {store.path} was removed or replaced "
-                                        "during the run: this run's answers were not kept, so the next run asks "
-                                        "the model again", red=True)
+        replaced = str(store.path) if store is not None and not store.still_there() else stats.cache_replaced
+        if replaced:  # under xdist the workers hold the cache: they say so in their stats
+            terminalreporter.write_line(f"pytest-trustllm: the response cache {replaced} was removed or replaced "
+                                        "during the run: this run's answers may not have been kept, so the next run "
+                                        "may ask the model again", red=True)
         if state.unavailable:
             terminalreporter.write_line(f"pytest-trustllm: stopped: {state.unavailable}", red=True)
         if self.replay_misses:
