@@ -221,13 +221,16 @@ class Prefetcher:
         try:
             return store.claim(self.run_id, self.owner, keys)
         except sqlite3.Error as exc:
-            if not self._claims_failed:
-                self._claims_failed = True
-                warnings.warn(pytest.PytestWarning(
-                    f"pytest-trustllm: the response cache {store.path} cannot record which xdist worker answers "
-                    f"which prompt ({exc}); each worker now answers its own probes, so some prompts may be asked "
-                    "twice"), stacklevel=2)
+            self._claims_unrecordable(store, exc)
             return None
+
+    def _claims_unrecordable(self, store, exc: sqlite3.Error) -> None:
+        if not self._claims_failed:
+            self._claims_failed = True
+            warnings.warn(pytest.PytestWarning(
+                f"pytest-trustllm: the response cache {store.path} cannot record which xdist worker answers which "
+                f"prompt ({exc}); each worker now answers its own probes, so some prompts may be asked twice"),
+                stacklevel=3)
 
     def _wait_for(self, model, store, request, keys) -> Response:
         key = keys[request]
@@ -240,17 +243,15 @@ class Prefetcher:
                 if claim[1].startswith(UNAVAILABLE):  # the worker that had it found the model cannot serve
                     raise ModelUnavailable(claim[1].removeprefix(UNAVAILABLE))
                 return Response(None, error=claim[1])
+            got: dict[Request, Response] = {}
             try:
                 mine = (claim is None and store.claim(self.run_id, self.owner, [key])) or \
                     (claim is not None and store.take_over_if_stale(self.run_id, key, self.owner))
-            except sqlite3.Error:
-                mine = self._claim(store, [key])  # says why once, and answers it here
-                if mine is None:
-                    got: dict[Request, Response] = {}
-                    self._generate(model, [request], keys, store, got)
-                    return got[request]
+            except sqlite3.Error as exc:  # claims cannot be recorded: answer it here, unclaimed
+                self._claims_unrecordable(store, exc)
+                self._generate(model, [request], keys, store, got)
+                return got[request]
             if mine:
-                got = {}
                 self._generate(model, [request], keys, store, got, claimed=True)
                 return got[request]
             time.sleep(0.05)

@@ -158,8 +158,9 @@ def build(results: Results, baseline: Baseline | None = None) -> dict[str, Any]:
             "tolerated_failures": sum(t.tolerated for t in dim_tasks),
         }
     failed_probes = sum(t.counts["failed"] for t in tasks)
-    cut_answers = sum(_cut(record) for record in results.records.values())
-    warnings = [w for w in (_unpaired_refusals(results), _cut_warning(results, cut_answers)) if w]
+    cut = {nodeid: record for nodeid, record in results.records.items() if _cut(record)}
+    cut_answers = sum(_cut(record) for record in cut.values())
+    warnings = [w for w in (_unpaired_refusals(results), _cut_warning(cut, cut_answers)) if w]
     tolerated = sum(t.tolerated for t in tasks)
     return {
         "tasks": [t.as_dict() for t in tasks],
@@ -186,13 +187,14 @@ def _cut(record: dict[str, Any]) -> int:
     return cut if isinstance(cut, int) and not isinstance(cut, bool) and cut > 0 else 0
 
 
-def _cut_warning(results: Results, cut_answers: int) -> str | None:
+def _cut_warning(cut: dict[str, dict[str, Any]], cut_answers: int) -> str | None:
     """Answers cut at the token limit are judged as they are: a refusal, an answer or a closing remark the
-    model would have given after the limit is missing from them. Say how many, in which tasks, and one probe."""
+    model would have given after the limit is missing from them. Say how many, in which tasks, and one probe
+    (CUT: the records with cut answers, by node id)."""
     if not cut_answers:
         return None
-    probes = sorted(nodeid for nodeid, record in results.records.items() if _cut(record))
-    tasks = sorted({f"{r['dimension']}/{r['task']}" for r in results.records.values() if _cut(r)})
+    probes = sorted(cut)
+    tasks = sorted({f"{r['dimension']}/{r['task']}" for r in cut.values()})
     shown = ", ".join(tasks[:3]) + (f" and {len(tasks) - 3} more" if len(tasks) > 3 else "")
     return (f"{cut_answers} answer{'s' if cut_answers != 1 else ''} in {len(probes)} probe"
             f"{'s' if len(probes) != 1 else ''} stopped at the token limit ({shown}; e.g. {probes[0]}), judged as "
